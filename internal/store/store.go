@@ -1,0 +1,238 @@
+// Package store is foureyes' durable state: the webhook inbox, recorded pushes, pull
+// request state, check-run ids, checkpoints, leader election, and the hash-chained audit
+// log. One interface, two backends (SQLite embedded, PostgreSQL for several replicas); the
+// same test suite runs against both.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by lookups that find nothing.
+var ErrNotFound = errors.New("not found")
+
+// Store is everything foureyes keeps. Implementations are safe for concurrent use.
+type Store interface {
+	Inbox
+	Pushes
+	PRs
+	CheckRuns
+	Audit
+	Checkpoints
+	Leader
+
+	// Ping checks that the database answers (used by GET /api/health).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// DeliveryStatus is where a webhook delivery is in the inbox.
+type DeliveryStatus string
+
+const (
+	DeliveryPending DeliveryStatus = "pending" // waiting for a worker (or for NotBefore)
+	DeliveryLeased  DeliveryStatus = "leased"  // a worker holds it until LeaseUntil
+	DeliveryDone    DeliveryStatus = "done"    // processed successfully
+	DeliveryFailed  DeliveryStatus = "failed"  // gave up after the retry limit
+)
+
+// Delivery is one verified webhook as GitHub sent it: enough to process it again after a
+// crash, exactly as if it had just arrived.
+type Delivery struct {
+	ID         string              // X-GitHub-Delivery GUID
+	Event      string              // X-GitHub-Event
+	Headers    map[string][]string // the request headers worth keeping (never Authorization)
+	Body       []byte              // the raw signed body
+	ReceivedAt time.Time
+	Status     DeliveryStatus
+	Attempts   int
+	NotBefore  time.Time // a retry waits until then
+	LeaseUntil time.Time
+	LastError  string
+}
+
+// Inbox is the durable webhook queue. A delivery is stored before GitHub gets its 2xx,
+// so nothing acknowledged is lost by a crash.
+type Inbox interface {
+	// Enqueue stores a delivery. It returns false, and changes nothing, when the same ID is
+	// already pending, leased or done (a duplicate). A delivery that had failed is reset to
+	// pending: a redelivery of a failed webhook is processed again.
+	Enqueue(ctx context.Context, d Delivery) (bool, error)
+	// Claim leases up to n deliveries that are pending and due (NotBefore <= now), or whose
+	// lease expired, oldest first. Safe with several replicas: one delivery, one holder.
+	Claim(ctx context.Context, n int, lease time.Duration) ([]Delivery, error)
+	// Complete marks a delivery done.
+	Complete(ctx context.Context, id string) error
+	// Retry returns a delivery to pending, due at notBefore, counting the attempt.
+	Retry(ctx context.Context, id string, notBefore time.Time, lastErr string) error
+	// Fail marks a delivery failed for good (counting the attempt).
+	Fail(ctx context.Context, id string, lastErr string) error
+	// Release returns a leased delivery to pending without counting an attempt (shutdown).
+	Release(ctx context.Context, id string) error
+	// Depth counts pending and leased deliveries.
+	Depth(ctx context.Context) (int, error)
+	// GetDelivery returns one delivery, or ErrNotFound.
+	GetDelivery(ctx context.Context, id string) (Delivery, error)
+}
+
+// Push is one push to a branch, recorded when its webhook arrived: GitHub cannot tell
+// later who pushed a commit.
+type Push struct {
+	Repo       string // owner/name
+	Ref        string // branch name without refs/heads/
+	PR         int    // the pull request, when known (synchronize); 0 for a push event
+	Before     string
+	After      string
+	Pusher     string // login
+	At         time.Time
+	DeliveryID string
+}
+
+// Pushes records and lists pushes.
+type Pushes interface {
+	// RecordPush stores a push; the same (repo, after, pusher, delivery) twice is one push.
+	RecordPush(ctx context.Context, p Push) error
+	// ListPushes returns the pushes of repo that name the PR, or that went to headRef,
+	// oldest first.
+	ListPushes(ctx context.Context, repo string, pr int, headRef string) ([]Push, error)
+}
+
+// PR is what foureyes remembers of a pull request between webhooks: it maps a SHA to its
+// PRs (check_run payloads of fork PRs carry none) and tells the sweeper what is open.
+type PR struct {
+	Repo           string
+	Number         int
+	InstallationID int64
+	HeadSHA        string
+	HeadRef        string
+	BaseRef        string
+	Open           bool
+	LastEventAt    time.Time // the last webhook that concerned this PR
+}
+
+// PRs tracks pull requests.
+type PRs interface {
+	UpsertPR(ctx context.Context, pr PR) error
+	// GetPR returns ErrNotFound for an unknown PR.
+	GetPR(ctx context.Context, repo string, number int) (PR, error)
+	// OpenPRsByHead lists the open PRs of repo whose head is sha.
+	OpenPRsByHead(ctx context.Context, repo, sha string) ([]PR, error)
+	// OpenPRs lists every open PR of repo ("" for all repos), by repo and number.
+	OpenPRs(ctx context.Context, repo string) ([]PR, error)
+}
+
+// CheckRun is foureyes' own check run on one SHA: its id, so it is updated in place, and
+// a fingerprint of what was last written, so an unchanged result costs no write.
+type CheckRun struct {
+	Repo        string
+	SHA         string
+	Name        string
+	ID          int64
+	Status      string // queued, in_progress, completed
+	Conclusion  string
+	Fingerprint string
+	UpdatedAt   time.Time
+}
+
+// CheckRuns remembers foureyes' check runs.
+type CheckRuns interface {
+	// GetCheckRun returns ErrNotFound when foureyes has no run for (repo, sha, name).
+	GetCheckRun(ctx context.Context, repo, sha, name string) (CheckRun, error)
+	PutCheckRun(ctx context.Context, c CheckRun) error
+}
+
+// Checkpoints keep small named values across restarts (the redelivery reconciler's
+// position, the sweeper's last run).
+type Checkpoints interface {
+	// GetCheckpoint returns "" when the key was never set.
+	GetCheckpoint(ctx context.Context, key string) (string, error)
+	SetCheckpoint(ctx context.Context, key, value string) error
+}
+
+// Leader elects one replica to run background loops. With SQLite the single process is
+// always the leader; with PostgreSQL a session advisory lock decides.
+type Leader interface {
+	// TryLead returns a release function and true when this process now holds the named
+	// lock; false when another holder has it. The lock is lost when the process dies.
+	TryLead(ctx context.Context, name string) (release func(), ok bool, err error)
+}
+
+// Kind is the kind of an audit record.
+type Kind string
+
+const (
+	KindPRDecision         Kind = "pr_decision"
+	KindPush               Kind = "push"
+	KindMerge              Kind = "merge"
+	KindViolation          Kind = "violation"
+	KindDeploymentDecision Kind = "deployment_decision"
+	KindDeploymentEvent    Kind = "deployment_event"
+	KindPolicyError        Kind = "policy_error"
+	KindInstallation       Kind = "installation"
+	KindRefused            Kind = "refused" // e.g. a callback URL on a foreign host
+)
+
+// PolicySource says where the policy of a decision came from.
+type PolicySource struct {
+	Repo    string `json:"repo,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Ref     string `json:"ref,omitempty"`
+	BlobSHA string `json:"blob_sha,omitempty"`
+}
+
+// Record is one entry of the audit log. Append fills Seq, ID, RecordedAt, PrevHash and
+// Hash; the caller fills the rest.
+type Record struct {
+	Seq          int64
+	ID           string
+	RecordedAt   time.Time // server UTC
+	Kind         Kind
+	DeliveryID   string
+	Installation int64
+	Repository   string // owner/name
+	PR           int
+	SHA          string
+	// Subject groups records of one thing that is not a PR, e.g. "run:123/env:production"
+	// for a deployment gate, so one decision per (run, environment) can be enforced.
+	Subject      string
+	Actor        string
+	Outcome      string
+	PolicyDigest string
+	PolicySource PolicySource
+	Facts        json.RawMessage // stored once per digest
+	Decision     json.RawMessage // stored once per digest
+	PrevHash     string
+	Hash         string
+}
+
+// Filter selects audit records. Zero fields match everything.
+type Filter struct {
+	Since   time.Time
+	Until   time.Time
+	Repo    string
+	Kinds   []Kind
+	PR      int
+	SHA     string
+	Subject string
+}
+
+// Audit is the append-only, hash-chained decision log.
+type Audit interface {
+	// Append adds a record at the end of the chain and returns it completed. When it
+	// returns nil the record is durable.
+	Append(ctx context.Context, r Record) (Record, error)
+	// Scan streams every record from fromSeq on, in sequence order, with its Facts and
+	// Decision, in bounded memory.
+	Scan(ctx context.Context, fromSeq int64, fn func(Record) error) error
+	// Query streams the records that match f, in sequence order.
+	Query(ctx context.Context, f Filter, fn func(Record) error) error
+	// Latest returns the last record that matches f, or ErrNotFound.
+	Latest(ctx context.Context, f Filter) (Record, error)
+}
+
+// OpenFunc opens a store from a DSN: a SQLite file path (optionally "sqlite://path" or
+// "file:path") or a "postgres://" / "postgresql://" URL. Migrations are applied.
+type OpenFunc func(ctx context.Context, dsn string) (Store, error)
