@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/foureyes/foureyes/internal/audit"
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+func init() { subcommands = append(subcommands, newAuditCmd) }
+
+// Exit codes of the audit commands: 1 means the evidence is bad (the chain does not
+// verify), 2 that the command could not run (bad flags, no store).
+const (
+	exitChainBroken = 1
+	exitCannotRun   = 2
+)
+
+func newAuditCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Verify, export and trace the tamper-evident audit log",
+	}
+	cmd.PersistentFlags().String("store", defaultStoreDSN(),
+		"SQLite file path or postgres:// URL (default: $FOUREYES_STORE_DSN, else ./foureyes.db)")
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(), newAuditTraceCmd())
+	return cmd
+}
+
+func defaultStoreDSN() string {
+	if v := os.Getenv("FOUREYES_STORE_DSN"); v != "" {
+		return v
+	}
+	return store.DefaultDSN
+}
+
+type chainStore interface {
+	store.Store
+	store.ChainReader
+}
+
+// openAuditStore opens the store read for evidence. A SQLite path that does not exist
+// is an error: creating an empty log there would "verify" nothing.
+func openAuditStore(cmd *cobra.Command) (chainStore, string, error) {
+	dsn, _ := cmd.Flags().GetString("store")
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, "", exitCode(exitCannotRun, fmt.Errorf("no audit store at %s: %w", path, err))
+		}
+	}
+	st, err := store.OpenChain(cmd.Context(), dsn)
+	if err != nil {
+		return nil, "", exitCode(exitCannotRun, err)
+	}
+	return st, redact(dsn), nil
+}
+
+// redact drops a password from a DSN before it goes into a manifest.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "redacted")
+	}
+	return u.String()
+}
+
+func newAuditVerifyCmd() *cobra.Command {
+	var head string
+	cmd := &cobra.Command{
+		Use:   "verify [--store DSN] [--head HASH]",
+		Short: "Recompute the hash chain; exit 1 naming the first bad record",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, _, err := openAuditStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := audit.Verify(cmd.Context(), st, head)
+			var ce *audit.ChainError
+			if errors.As(err, &ce) {
+				fmt.Fprintf(cmd.OutOrStdout(), "FAILED at record %d: %s: %s\n", ce.Seq, ce.Problem, ce.Detail)
+				return exitCode(exitChainBroken, nil)
+			}
+			if err != nil {
+				return exitCode(exitCannotRun, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "verified %d records, head %s\n", res.Records, res.Head)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&head, "head", "", "a head hash recorded earlier; the chain must still contain it")
+	return cmd
+}
+
+func newAuditExportCmd() *cobra.Command {
+	var (
+		format, since, until, repo, out string
+		kinds                           []string
+	)
+	cmd := &cobra.Command{
+		Use:   "export --format csv|jsonl [--since T] [--until T] [--repo o/r] [--kind K] [--out FILE]",
+		Short: "Stream audit records with a manifest (query, extraction time, row count, SHA-256)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := audit.ExportQuery{Format: format, Repo: repo}
+			var err error
+			if q.Since, err = parseTime(since); err != nil {
+				return exitCode(exitCannotRun, fmt.Errorf("--since: %w", err))
+			}
+			if q.Until, err = parseTime(until); err != nil {
+				return exitCode(exitCannotRun, fmt.Errorf("--until: %w", err))
+			}
+			for _, k := range kinds {
+				q.Kinds = append(q.Kinds, store.Kind(k))
+			}
+			if format != "csv" && format != "jsonl" {
+				return exitCode(exitCannotRun, fmt.Errorf("--format must be csv or jsonl, not %q", format))
+			}
+			st, name, err := openAuditStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return runExport(cmd.Context(), st, name, q, out, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "csv", "csv or jsonl")
+	cmd.Flags().StringVar(&since, "since", "", "first recorded_at included (RFC 3339 or YYYY-MM-DD, UTC)")
+	cmd.Flags().StringVar(&until, "until", "", "recorded_at before which records are included (RFC 3339 or YYYY-MM-DD)")
+	cmd.Flags().StringVar(&repo, "repo", "", "only this owner/name")
+	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only these kinds (repeatable or comma-separated)")
+	cmd.Flags().StringVar(&out, "out", "", "write to FILE and the manifest to FILE.manifest.json")
+	return cmd
+}
+
+// runExport writes to stdout with a trailer, or to a file with a sidecar manifest (the
+// file is only complete when the manifest exists: it is written last).
+func runExport(ctx context.Context, st chainStore, name string, q audit.ExportQuery, out string, stdout io.Writer) error {
+	if out == "" {
+		m, err := audit.Export(ctx, st, stdout, q, name)
+		if err != nil {
+			return exitCode(exitCannotRun, err)
+		}
+		return audit.WriteTrailer(stdout, m)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return exitCode(exitCannotRun, err)
+	}
+	m, err := audit.Export(ctx, st, f, q, name)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return exitCode(exitCannotRun, fmt.Errorf("export to %s: %w", out, err))
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return exitCode(exitCannotRun, err)
+	}
+	if err := os.WriteFile(out+".manifest.json", append(b, '\n'), 0o644); err != nil {
+		return exitCode(exitCannotRun, err)
+	}
+	return nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not RFC 3339 or YYYY-MM-DD", s)
+}
+
+func newAuditTraceCmd() *cobra.Command {
+	var (
+		repo, sha string
+		pr        int
+	)
+	cmd := &cobra.Command{
+		Use:   "trace --repo o/r (--pr N | --sha S)",
+		Short: "Show the evidence chain of one change: pushes, decisions, merge, deployments",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if repo == "" || (pr == 0) == (sha == "") {
+				return exitCode(exitCannotRun, errors.New("trace needs --repo and exactly one of --pr or --sha"))
+			}
+			st, _, err := openAuditStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			recs, err := audit.Trace(cmd.Context(), st, audit.TraceQuery{Repo: repo, PR: pr, SHA: sha})
+			if err != nil {
+				return exitCode(exitCannotRun, err)
+			}
+			if len(recs) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no audit records for this change")
+				return nil
+			}
+			return audit.WriteTrace(cmd.OutOrStdout(), recs)
+		},
+	}
+	cmd.Flags().StringVar(&repo, "repo", "", "owner/name")
+	cmd.Flags().IntVar(&pr, "pr", 0, "pull request number")
+	cmd.Flags().StringVar(&sha, "sha", "", "commit SHA")
+	return cmd
+}

@@ -1,0 +1,131 @@
+// Package audit verifies, exports and traces the hash-chained audit log kept by
+// internal/store. It recomputes everything from stored content and trusts no stored
+// hash it has not re-derived.
+package audit
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+// Problems verify names.
+const (
+	ContentChanged = "content changed"
+	RecordMissing  = "record missing"
+	OrderChanged   = "order changed"
+	MissingTail    = "missing tail"
+)
+
+// ChainError is the first place the chain does not verify.
+type ChainError struct {
+	Seq     int64  // the first bad sequence number
+	Problem string // one of the constants above
+	Detail  string
+}
+
+func (e *ChainError) Error() string {
+	return fmt.Sprintf("record %d: %s: %s", e.Seq, e.Problem, e.Detail)
+}
+
+// Result is what a successful verification saw.
+type Result struct {
+	Records int64
+	HeadSeq int64
+	Head    string // hash of the last record, or store.GenesisHash for an empty log
+}
+
+// moveWindow is how far from its position verify looks for the sequence number a
+// mismatching record would verify under, to tell a moved record from an edited one.
+const moveWindow = 1000
+
+// Verify recomputes the whole chain in one pass, in bounded memory: documents first
+// (each once, against the digest that names it), then every record in sequence order.
+// head, when not empty, is a hash recorded elsewhere earlier (for example in an export
+// manifest); the chain must still contain it, or its tail was removed.
+func Verify(ctx context.Context, src store.ChainReader, head string) (Result, error) {
+	badDocs := map[string]string{}
+	err := src.ScanDocuments(ctx, func(digest string, body []byte) error {
+		if got := store.DocumentDigest(body); got != digest {
+			badDocs[digest] = got
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	var (
+		res      = Result{Head: store.GenesisHash}
+		expected = int64(1)
+		headSeen = head == ""
+	)
+	err = src.ScanChain(ctx, 1, false, func(c store.ChainRecord) error {
+		if c.Seq != expected {
+			if c.Seq > expected {
+				return &ChainError{expected, RecordMissing, fmt.Sprintf("records %d..%d are absent (the next stored record is %d)", expected, c.Seq-1, c.Seq)}
+			}
+			return &ChainError{c.Seq, OrderChanged, fmt.Sprintf("record %d appears where %d was expected", c.Seq, expected)}
+		}
+		if e := checkDocs(c, badDocs); e != nil {
+			return e
+		}
+		if got := store.ComputeHash(c.Record, c.FactsDigest, c.DecisionDigest); got != c.Hash {
+			if from, ok := movedFrom(c); ok {
+				return &ChainError{c.Seq, OrderChanged, fmt.Sprintf("the record stored at %d was appended as record %d", c.Seq, from)}
+			}
+			return &ChainError{c.Seq, ContentChanged, fmt.Sprintf("recomputed hash %s differs from stored hash %s", got, c.Hash)}
+		}
+		if c.PrevHash != res.Head {
+			return &ChainError{c.Seq, OrderChanged, fmt.Sprintf("prev_hash %s does not name record %d (hash %s)", c.PrevHash, c.Seq-1, res.Head)}
+		}
+		res.Records, res.HeadSeq, res.Head = res.Records+1, c.Seq, c.Hash
+		if c.Hash == head {
+			headSeen = true
+		}
+		expected++
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if !headSeen {
+		return Result{}, &ChainError{expected, MissingTail, fmt.Sprintf("the expected head %s is not in the chain, which ends at record %d (hash %s): records from %d on were removed", head, res.HeadSeq, res.Head, expected)}
+	}
+	return res, nil
+}
+
+// checkDocs reports a document the record names that is absent or no longer matches
+// its digest.
+func checkDocs(c store.ChainRecord, badDocs map[string]string) *ChainError {
+	for _, d := range []struct {
+		name, digest string
+		missing      bool
+	}{{"facts", c.FactsDigest, c.FactsMissing}, {"decision", c.DecisionDigest, c.DecisionMissing}} {
+		if d.missing {
+			return &ChainError{c.Seq, ContentChanged, fmt.Sprintf("%s document %s is missing", d.name, d.digest)}
+		}
+		if got, bad := badDocs[d.digest]; bad && d.digest != "" {
+			return &ChainError{c.Seq, ContentChanged, fmt.Sprintf("%s document %s was altered (its content now hashes to %s)", d.name, d.digest, got)}
+		}
+	}
+	return nil
+}
+
+// movedFrom finds the sequence number near its position under which a record's stored
+// hash does verify: then the record is intact but was moved.
+func movedFrom(c store.ChainRecord) (int64, bool) {
+	r := c.Record
+	for d := int64(1); d <= moveWindow; d++ {
+		for _, seq := range []int64{c.Seq - d, c.Seq + d} {
+			if seq < 1 {
+				continue
+			}
+			r.Seq = seq
+			if store.ComputeHash(r, c.FactsDigest, c.DecisionDigest) == c.Hash {
+				return seq, true
+			}
+		}
+	}
+	return 0, false
+}

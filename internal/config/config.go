@@ -1,0 +1,194 @@
+// Package config reads foureyes' server configuration: a YAML file, then FOUREYES_*
+// environment variables over it, then defaults for what is still empty.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole server configuration. Every key can also be set by an environment
+// variable named FOUREYES_ followed by its YAML path in upper case joined by "_", for
+// example FOUREYES_SERVER_PUBLIC_URL or FOUREYES_GITHUB_APP_WEBHOOK_SECRET.
+type Config struct {
+	Server         Server      `yaml:"server"`
+	GitHub         GitHub      `yaml:"github"`
+	Store          Store       `yaml:"store"`
+	Policy         Policy      `yaml:"policy"`
+	Deployments    Deployments `yaml:"deployments"`
+	Recovery       Recovery    `yaml:"recovery"`
+	Workers        int         `yaml:"workers"`
+	CoalesceWindow Duration    `yaml:"coalesce_window"`
+	Retry          Retry       `yaml:"retry"`
+	LogLevel       string      `yaml:"log_level"`
+}
+
+// Server is the HTTP listener.
+type Server struct {
+	Address   string `yaml:"address"`
+	Port      int    `yaml:"port"`
+	PublicURL string `yaml:"public_url"` // how GitHub and browsers reach this server
+}
+
+// GitHub holds go-githubapp's own configuration keys (web_url, v3_api_url, v4_api_url,
+// app.integration_id, app.webhook_secret, app.private_key) plus where the first-run
+// setup stores the credentials it obtains.
+type GitHub struct {
+	githubapp.Config `yaml:",inline"`
+	CredentialsFile  string `yaml:"credentials_file"`
+}
+
+// Store selects the database.
+type Store struct {
+	Driver string `yaml:"driver"` // sqlite (default) or postgres
+	DSN    string `yaml:"dsn"`    // a file path for sqlite, a postgres:// URL for postgres
+}
+
+// Policy says where policies come from and what a repository without one gets.
+type Policy struct {
+	File      string `yaml:"file"`       // path in each repository
+	OrgRepo   string `yaml:"org_repo"`   // the org repository holding the org default
+	Baseline  string `yaml:"baseline"`   // a local file every repository must meet
+	Missing   string `yaml:"missing"`    // neutral or failure
+	CheckName string `yaml:"check_name"` // the check run's name
+}
+
+// Deployments configures the deployment gate.
+type Deployments struct {
+	// RejectUnknown lists environment globs that are rejected when no policy rule names
+	// them (for example "prod*"); other unnamed environments are approved with a comment.
+	RejectUnknown []string `yaml:"reject_unknown"`
+}
+
+// Recovery configures the loops that heal missed webhooks.
+type Recovery struct {
+	ReconcileInterval Duration `yaml:"reconcile_interval"`
+	SweepInterval     Duration `yaml:"sweep_interval"`
+	Disabled          bool     `yaml:"disabled"`
+}
+
+// Retry bounds how often a delivery is retried after transient GitHub failures.
+type Retry struct {
+	MaxAttempts int      `yaml:"max_attempts"`
+	BaseDelay   Duration `yaml:"base_delay"`
+	MaxDelay    Duration `yaml:"max_delay"`
+}
+
+// Duration is a time.Duration written as "1s", "5m" in YAML and in the environment.
+type Duration time.Duration
+
+// UnmarshalYAML reads "1s" or "500ms".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	return d.set(n.Value)
+}
+
+func (d *Duration) set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Load reads the YAML file at path ("" for none), applies the environment, then defaults.
+func Load(path string, environ []string) (Config, error) {
+	var c Config
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config %s: %w", path, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("parse config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&c, environ); err != nil {
+		return c, err
+	}
+	c.setDefaults()
+	return c, c.validate()
+}
+
+func (c *Config) setDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Server.Address, "127.0.0.1")
+	if c.Server.Port == 0 {
+		c.Server.Port = 8080
+	}
+	def(&c.Server.PublicURL, fmt.Sprintf("http://localhost:%d", c.Server.Port))
+	def(&c.GitHub.WebURL, "https://github.com")
+	def(&c.GitHub.V3APIURL, "https://api.github.com/")
+	def(&c.GitHub.V4APIURL, "https://api.github.com/graphql")
+	def(&c.GitHub.CredentialsFile, "./foureyes-credentials.yml")
+	def(&c.Store.Driver, "sqlite")
+	if c.Store.Driver == "sqlite" {
+		def(&c.Store.DSN, "./foureyes.db")
+	}
+	def(&c.Policy.File, ".github/foureyes.yml")
+	def(&c.Policy.OrgRepo, ".github")
+	def(&c.Policy.Missing, "neutral")
+	def(&c.Policy.CheckName, "foureyes")
+	if c.Workers == 0 {
+		c.Workers = 4
+	}
+	if c.CoalesceWindow == 0 {
+		c.CoalesceWindow = Duration(time.Second)
+	}
+	if c.Retry.MaxAttempts == 0 {
+		c.Retry.MaxAttempts = 8
+	}
+	if c.Retry.BaseDelay == 0 {
+		c.Retry.BaseDelay = Duration(time.Second)
+	}
+	if c.Retry.MaxDelay == 0 {
+		c.Retry.MaxDelay = Duration(5 * time.Minute)
+	}
+	if c.Recovery.ReconcileInterval == 0 {
+		c.Recovery.ReconcileInterval = Duration(5 * time.Minute)
+	}
+	if c.Recovery.SweepInterval == 0 {
+		c.Recovery.SweepInterval = Duration(time.Hour)
+	}
+	def(&c.LogLevel, "info")
+}
+
+func (c *Config) validate() error {
+	switch c.Store.Driver {
+	case "sqlite", "postgres":
+	default:
+		return fmt.Errorf("store.driver must be sqlite or postgres, not %q", c.Store.Driver)
+	}
+	if c.Store.Driver == "postgres" && c.Store.DSN == "" {
+		return errors.New("store.dsn is required with store.driver postgres")
+	}
+	switch c.Policy.Missing {
+	case "neutral", "failure":
+	default:
+		return fmt.Errorf("policy.missing must be neutral or failure, not %q", c.Policy.Missing)
+	}
+	if c.Workers < 1 {
+		return fmt.Errorf("workers must be at least 1, not %d", c.Workers)
+	}
+	return nil
+}
+
+// HasCredentials says whether the GitHub App is registered: without an app id the server
+// starts in setup mode.
+func (c *Config) HasCredentials() bool { return c.GitHub.App.IntegrationID != 0 }

@@ -1,0 +1,241 @@
+// Package evaluate is the path of one evaluation: load the base branch's policy, gather
+// the Facts, decide, append the decision to the audit log, then show it as the foureyes
+// check run. The audit record always comes first: every check run GitHub shows has an
+// audit record behind it.
+package evaluate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/foureyes/foureyes/internal/facts"
+	"github.com/foureyes/foureyes/internal/ghclient"
+	"github.com/foureyes/foureyes/internal/metrics"
+	"github.com/foureyes/foureyes/internal/report"
+	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
+)
+
+// Evaluator evaluates pull requests and merge groups.
+type Evaluator struct {
+	Clients   githubapp.ClientCreator
+	Store     store.Store
+	Gatherer  *facts.Gatherer
+	Policies  *PolicyLoader
+	Metrics   *metrics.Metrics
+	CheckName string
+	Missing   string // what a repository without policy gets: neutral or failure
+	Now       func() time.Time
+}
+
+// Target names one pull request.
+type Target struct {
+	InstallationID int64
+	Owner, Repo    string
+	Number         int
+	DeliveryIDs    []string // the deliveries that asked for this evaluation
+}
+
+// Result is one evaluated pull request.
+type Result struct {
+	PR       *github.PullRequest
+	Decision policy.Decision
+	Record   store.Record
+	Requests int64 // rate-limited GitHub requests spent
+}
+
+// PullRequest evaluates one PR and publishes the result. A closed PR is not evaluated.
+// The returned error is what the inbox retries (facts.IsTransient).
+func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
+	start := e.Now()
+	ctx, counter := ghclient.WithCounter(ctx)
+	client, err := e.Clients.NewInstallationClient(t.InstallationID)
+	if err != nil {
+		return Result{}, fmt.Errorf("installation client %d: %w", t.InstallationID, err)
+	}
+	pr, _, err := client.PullRequests.Get(ctx, t.Owner, t.Repo, t.Number)
+	if err != nil {
+		return Result{}, fmt.Errorf("get pull request %s/%s#%d: %w", t.Owner, t.Repo, t.Number, err)
+	}
+	ctx, logger := githubapp.PreparePRContext(ctx, t.InstallationID, pr.GetBase().GetRepo(), t.Number)
+	logger = logger.With().Str("github_sha", pr.GetHead().GetSHA()).Logger()
+	ctx = logger.WithContext(ctx)
+	if err := e.rememberPR(ctx, t, pr); err != nil {
+		return Result{}, err
+	}
+	if pr.GetState() != "open" {
+		logger.Debug().Msg("pull request is closed: not evaluated")
+		return Result{PR: pr}, nil
+	}
+	d, err := e.decide(ctx, client, t, pr)
+	if err != nil {
+		return Result{}, err
+	}
+	rec, err := e.record(ctx, t, pr, d)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := e.publish(ctx, client, t.Owner, t.Repo, pr.GetHead().GetSHA(), d.output, d.annotations); err != nil {
+		return Result{}, err
+	}
+	elapsed := e.Now().Sub(start)
+	e.Metrics.Decisions.WithLabelValues(string(d.Decision.Outcome)).Inc()
+	e.Metrics.EvaluationSeconds.Observe(elapsed.Seconds())
+	e.Metrics.EvaluationRequests.Observe(float64(counter.Requests()))
+	logger.Info().Str("outcome", string(d.Decision.Outcome)).Str("title", d.Decision.Title).
+		Int64("github_requests", counter.Requests()).Int64("github_not_modified", counter.NotModified()).
+		Dur("elapsed", elapsed).Int64("audit_seq", rec.Seq).Msg("pull request evaluated")
+	return Result{PR: pr, Decision: d.Decision, Record: rec, Requests: counter.Requests()}, nil
+}
+
+// decided is a decision with what produced it and how to show it.
+type decided struct {
+	Decision    policy.Decision
+	Facts       *policy.Facts
+	Source      store.PolicySource
+	Kind        store.Kind
+	output      report.Output
+	annotations []report.Annotation
+}
+
+// decide loads the policy from the base branch, gathers the facts and evaluates.
+func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest) (decided, error) {
+	loaded, err := e.Policies.Load(ctx, client, t.Owner, t.Repo, pr.GetBase().GetRef())
+	if err != nil {
+		return decided{}, err
+	}
+	if loaded.Err != nil {
+		d := policy.ErrorDecision(loaded.Err)
+		out := report.CheckRun(d)
+		out.Conclusion = "failure" // a broken policy never lets a change through
+		return decided{Decision: d, Source: loaded.Source, Kind: store.KindPolicyError, output: out}, nil
+	}
+	pushes, err := e.Store.ListPushes(ctx, t.Owner+"/"+t.Repo, t.Number, pr.GetHead().GetRef())
+	if err != nil {
+		return decided{}, fmt.Errorf("list recorded pushes: %w", err)
+	}
+	opt := facts.PROptions{PR: pr, Pushes: pushes}
+	if loaded.Policy != nil {
+		opt.NeedUsers = loaded.Policy.RelevantUsers
+		opt.Teams = loaded.Policy.Teams()
+	}
+	f, _, err := e.Gatherer.PullRequest(ctx, client, t.Owner, t.Repo, t.Number, opt)
+	if err != nil {
+		return decided{}, err
+	}
+	var d policy.Decision
+	if loaded.Missing {
+		d = e.missingPolicyDecision()
+	} else {
+		d = policy.Evaluate(loaded.Policy, f)
+	}
+	out := report.CheckRun(d)
+	if loaded.Missing && e.Missing == "failure" {
+		out.Conclusion = "failure"
+	}
+	res := decided{Decision: d, Facts: &f, Source: loaded.Source, Kind: store.KindPRDecision, output: out}
+	if err := e.checkPolicyChange(ctx, client, t, pr, f, &res); err != nil {
+		return decided{}, err
+	}
+	return res, nil
+}
+
+func (e *Evaluator) missingPolicyDecision() policy.Decision {
+	if e.Missing == "failure" {
+		return policy.Decision{Outcome: policy.OutcomeFail, Title: "no foureyes policy: add " + e.Policies.Path(), Rules: []policy.RuleResult{}}
+	}
+	return policy.Decision{Outcome: policy.OutcomePass, NoRuleApplied: true, Title: "no foureyes policy in this repository", Rules: []policy.RuleResult{}}
+}
+
+// checkPolicyChange validates the policy file a PR changes. The PR is still judged by
+// the base branch's policy; a broken new file fails the check, with annotations at its
+// lines, so it can never reach the base branch.
+func (e *Evaluator) checkPolicyChange(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, f policy.Facts, res *decided) error {
+	path := e.Policies.Path()
+	if !slices.Contains(f.ChangedFiles, path) {
+		return nil
+	}
+	file, _, resp, err := client.Repositories.GetContents(ctx, t.Owner, t.Repo, path, &github.RepositoryContentGetOptions{Ref: pr.GetHead().GetSHA()})
+	if resp != nil && resp.StatusCode == 404 {
+		return nil // the PR deletes the file: the org default or baseline will apply
+	}
+	if err != nil {
+		return fmt.Errorf("read %s at the PR head: %w", path, err)
+	}
+	content, err := file.GetContent()
+	if err != nil {
+		return fmt.Errorf("decode %s at the PR head: %w", path, err)
+	}
+	verr := e.Policies.Validate([]byte(content))
+	if verr == nil {
+		return nil
+	}
+	var errs policy.Errors
+	errors.As(verr, &errs)
+	lines := make([]string, 0, len(errs))
+	for _, pe := range errs {
+		lines = append(lines, pe.Error())
+	}
+	reason := fmt.Sprintf("the changed %s is invalid (%d error(s)): it would break the policy of %s", path, max(len(errs), 1), pr.GetBase().GetRef())
+	res.Decision.Rules = append(res.Decision.Rules, policy.RuleResult{
+		Name: "policy file change", Status: policy.StatusFail, Reason: reason,
+		Requirements: []policy.RequirementResult{{Kind: "policy", Status: policy.StatusFail, Reason: strings.Join(lines, "; "), Evidence: []policy.Evidence{}}},
+	})
+	res.Decision.Outcome = policy.OutcomeFail
+	res.Decision.NoRuleApplied = false
+	res.Decision.Title = fmt.Sprintf("%s is invalid: fix it before merging", path)
+	res.output = report.CheckRun(res.Decision)
+	res.annotations = report.Annotations(errs)
+	return nil
+}
+
+// record appends the decision to the audit log.
+func (e *Evaluator) record(ctx context.Context, t Target, pr *github.PullRequest, d decided) (store.Record, error) {
+	var factsJSON json.RawMessage
+	if d.Facts != nil {
+		b, err := json.Marshal(d.Facts)
+		if err != nil {
+			return store.Record{}, fmt.Errorf("encode facts: %w", err)
+		}
+		factsJSON = b
+	}
+	deliveryID := ""
+	if len(t.DeliveryIDs) > 0 {
+		deliveryID = t.DeliveryIDs[0]
+	}
+	rec, err := e.Store.Append(ctx, store.Record{
+		Kind: d.Kind, DeliveryID: deliveryID, Installation: t.InstallationID,
+		Repository: t.Owner + "/" + t.Repo, PR: t.Number, SHA: pr.GetHead().GetSHA(),
+		Actor: pr.GetUser().GetLogin(), Outcome: string(d.Decision.Outcome),
+		PolicyDigest: d.Decision.PolicyDigest, PolicySource: d.Source,
+		Facts: factsJSON, Decision: d.Decision.JSON(),
+	})
+	if err != nil {
+		return store.Record{}, fmt.Errorf("append decision to the audit log: %w", err)
+	}
+	return rec, nil
+}
+
+func (e *Evaluator) rememberPR(ctx context.Context, t Target, pr *github.PullRequest) error {
+	err := e.Store.UpsertPR(ctx, store.PR{
+		Repo: t.Owner + "/" + t.Repo, Number: t.Number, InstallationID: t.InstallationID,
+		HeadSHA: pr.GetHead().GetSHA(), HeadRef: pr.GetHead().GetRef(), BaseRef: pr.GetBase().GetRef(),
+		Open: pr.GetState() == "open", LastEventAt: e.Now().UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("remember pull request: %w", err)
+	}
+	return nil
+}
+
+// Log is the logger of ctx, for callers outside this package.
+func Log(ctx context.Context) *zerolog.Logger { return zerolog.Ctx(ctx) }

@@ -1,0 +1,114 @@
+package evaluate
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/palantir/go-githubapp/appconfig"
+
+	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
+)
+
+// PolicyLoader reads a repository's policy from a given ref (always the PR's base branch,
+// never its head: a PR must not be able to weaken its own rules), falling back to the
+// org's .github repository, and merges it with the server's baseline.
+type PolicyLoader struct {
+	path     string
+	loader   *appconfig.Loader
+	baseline *policy.Policy
+}
+
+// Loaded is the policy that judges one change, and where it came from.
+type Loaded struct {
+	Policy *policy.Policy // nil when Missing or when Err is set
+	Source store.PolicySource
+	// Missing: neither the repository nor the org defines a policy and there is no
+	// baseline.
+	Missing bool
+	// Err is a policy that does not parse or merge (policy.Errors with positions).
+	Err error
+}
+
+// NewPolicyLoader builds a loader for path (".github/foureyes.yml") with the org default
+// in orgRepo, and the baseline file (may be "").
+func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) {
+	var baseline *policy.Policy
+	if baselineFile != "" {
+		data, err := os.ReadFile(baselineFile)
+		if err != nil {
+			return nil, fmt.Errorf("read policy baseline: %w", err)
+		}
+		if baseline, err = policy.Parse(baselineFile, data); err != nil {
+			return nil, fmt.Errorf("policy baseline is invalid:\n%w", err)
+		}
+	}
+	orgPath := strings.TrimPrefix(path, ".github/")
+	return &PolicyLoader{
+		path:     path,
+		baseline: baseline,
+		loader: appconfig.NewLoader([]string{path},
+			appconfig.WithOwnerDefault(orgRepo, []string{orgPath}),
+			// Remote references would let a file point the policy elsewhere: off.
+			appconfig.WithRemoteRefParser(nil)),
+	}, nil
+}
+
+// Path is the policy file's path in a repository.
+func (l *PolicyLoader) Path() string { return l.path }
+
+// Load returns the policy of owner/repo at ref. The error is a GitHub failure (to retry);
+// a broken policy is reported in Loaded.Err.
+func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, repo, ref string) (Loaded, error) {
+	c, err := l.loader.LoadConfig(ctx, client, owner, repo, ref)
+	if err != nil {
+		return Loaded{}, fmt.Errorf("load policy of %s/%s at %s: %w", owner, repo, ref, err)
+	}
+	if c.IsUndefined() {
+		if l.baseline == nil {
+			return Loaded{Missing: true}, nil
+		}
+		return Loaded{Policy: l.baseline, Source: store.PolicySource{Path: "baseline"}}, nil
+	}
+	src := sourceOf(c)
+	repoPolicy, perr := policy.Parse(c.Path, c.Content)
+	if perr != nil {
+		return Loaded{Source: src, Err: perr}, nil
+	}
+	merged, merr := policy.Merge(l.baseline, repoPolicy)
+	if merr != nil {
+		return Loaded{Source: src, Err: merr}, nil
+	}
+	return Loaded{Policy: merged, Source: src}, nil
+}
+
+// Validate parses a policy file's content as the PR would leave it, merged with the
+// baseline, so a broken or baseline-weakening policy never reaches the base branch.
+func (l *PolicyLoader) Validate(content []byte) error {
+	p, err := policy.Parse(l.path, content)
+	if err != nil {
+		return err
+	}
+	_, err = policy.Merge(l.baseline, p)
+	return err
+}
+
+// sourceOf turns appconfig's "owner/repo@ref" into a PolicySource with the git blob SHA of
+// the content, which is what `git hash-object` prints for the file: an auditor can match
+// it to the repository's history.
+func sourceOf(c appconfig.Config) store.PolicySource {
+	repo, ref, _ := strings.Cut(c.Source, "@")
+	return store.PolicySource{Repo: repo, Path: c.Path, Ref: ref, BlobSHA: gitBlobSHA(c.Content)}
+}
+
+func gitBlobSHA(content []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(content))
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,90 @@
+package facts
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/policy"
+)
+
+// commitsEntry is the commit list of one head SHA.
+type commitsEntry struct {
+	commits   []*github.RepositoryCommit
+	truncated bool
+}
+
+// prCommits returns the commits of a pull request, oldest first, at most g.maxCommits.
+//
+// They are cached by head SHA: a SHA names its whole history, so the list can only change
+// if the base branch absorbs some of the head's commits, which only shrinks it, and a
+// longer list only excludes more people from approving. A list whose last commit is not
+// the head SHA (a push landed between reading the PR and listing its commits) is used
+// but not cached, so the next evaluation, which that push triggers, reads it again.
+func (g *Gatherer) prCommits(ctx context.Context, client *github.Client, owner, repo string, number int, headSHA string, st *Stats) ([]*github.RepositoryCommit, bool, error) {
+	key := owner + "/" + repo + "@" + headSHA
+	if e, ok := g.commits.get(key, g.now()); ok && headSHA != "" {
+		st.CacheHits++
+		return e.commits, e.truncated, nil
+	}
+	commits, truncated, err := paginate(st, g.maxCommits, func(opt *github.ListOptions) ([]*github.RepositoryCommit, *github.Response, error) {
+		return client.PullRequests.ListCommits(ctx, owner, repo, number, opt)
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("list commits of %s/%s#%d: %w", owner, repo, number, err)
+	}
+	if headSHA != "" && (truncated || (len(commits) > 0 && commits[len(commits)-1].GetSHA() == headSHA)) {
+		g.commits.put(key, commitsEntry{commits: commits, truncated: truncated}, zeroTime)
+	}
+	return commits, truncated, nil
+}
+
+// emailLogins maps every author and committer e-mail of the commits (lower case) to the
+// login GitHub gave it, so a co-author trailer with the same e-mail names that account.
+func emailLogins(commits []*github.RepositoryCommit) map[string]string {
+	m := map[string]string{}
+	add := func(email, login string) {
+		if email != "" && login != "" {
+			m[strings.ToLower(email)] = login
+		}
+	}
+	for _, c := range commits {
+		add(c.GetCommit().GetAuthor().GetEmail(), c.GetAuthor().GetLogin())
+		add(c.GetCommit().GetCommitter().GetEmail(), c.GetCommitter().GetLogin())
+	}
+	return m
+}
+
+// convertCommits turns GitHub's commits into policy commits, in PR order. The committer
+// "web-flow" (commits made on github.com) is reported as GitHub gives it: the policy
+// decides to ignore it, and the evidence shows it.
+func convertCommits(commits []*github.RepositoryCommit) []policy.Commit {
+	logins := emailLogins(commits)
+	out := make([]policy.Commit, 0, len(commits))
+	for _, c := range commits {
+		pc := policy.Commit{
+			SHA:       c.GetSHA(),
+			Parents:   []string{},
+			Author:    c.GetAuthor().GetLogin(),
+			Committer: c.GetCommitter().GetLogin(),
+			CoAuthors: []string{},
+			Message:   c.GetCommit().GetMessage(),
+			Verified:  c.GetCommit().GetVerification().GetVerified(),
+		}
+		for _, p := range c.Parents {
+			pc.Parents = append(pc.Parents, p.GetSHA())
+		}
+		seen := map[string]bool{}
+		for _, ca := range ParseCoAuthors(pc.Message) {
+			name := ResolveCoAuthor(ca, logins)
+			if !seen[name] {
+				seen[name] = true
+				pc.CoAuthors = append(pc.CoAuthors, name)
+			}
+		}
+		out = append(out, pc)
+	}
+	return out
+}

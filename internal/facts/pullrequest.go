@@ -1,0 +1,102 @@
+package facts
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/policy"
+)
+
+// PullRequest gathers the Facts of owner/repo#number. The requests, in order: the PR
+// (unless opt.PR is given), its commits (unless cached for the head SHA), reviews, check
+// runs and statuses of the head SHA, changed files (unless cached for head and base), then
+// permission and team membership of the users opt.NeedUsers names (unless cached).
+//
+// Errors name the failing call and wrap go-github's error: IsTransient and RetryAfter
+// classify them.
+func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner, repo string, number int, opt PROptions) (policy.Facts, Stats, error) {
+	var st Stats
+	pr := opt.PR
+	if pr == nil || pr.GetNumber() != number {
+		got, resp, err := client.PullRequests.Get(ctx, owner, repo, number)
+		st.count(resp, err)
+		if err != nil {
+			return policy.Facts{}, st, fmt.Errorf("get pull request %s/%s#%d: %w", owner, repo, number, err)
+		}
+		pr = got
+	}
+	headSHA := pr.GetHead().GetSHA()
+	baseSHA := pr.GetBase().GetSHA()
+
+	f := policy.Facts{
+		Repository:  owner + "/" + repo,
+		PullRequest: convertPR(pr),
+	}
+
+	commits, commitsTrunc, err := g.prCommits(ctx, client, owner, repo, number, headSHA, &st)
+	if err != nil {
+		return policy.Facts{}, st, err
+	}
+	// GitHub itself stops listing at 250 commits: the PR's own count tells when it did.
+	if pr.GetCommits() > g.maxCommits {
+		commitsTrunc = true
+	}
+	f.Commits = convertCommits(commits)
+
+	shas := map[string]bool{}
+	if headSHA != "" {
+		shas[headSHA] = true
+	}
+	for _, c := range f.Commits {
+		shas[c.SHA] = true
+	}
+	f.Pushes = filterPushes(opt.Pushes, shas)
+
+	if f.Reviews, err = prReviews(ctx, client, owner, repo, number, &st); err != nil {
+		return policy.Facts{}, st, err
+	}
+	if f.Checks, err = checkResults(ctx, client, owner, repo, headSHA, &st); err != nil {
+		return policy.Facts{}, st, fmt.Errorf("checks of %s/%s#%d: %w", owner, repo, number, err)
+	}
+
+	files, filesTrunc, err := g.prFiles(ctx, client, owner, repo, number, headSHA, baseSHA, &st)
+	if err != nil {
+		return policy.Facts{}, st, err
+	}
+	// Likewise GitHub stops listing at 3000 files.
+	if pr.GetChangedFiles() > g.maxFiles {
+		filesTrunc = true
+	}
+	f.ChangedFiles = append([]string{}, files...)
+
+	if commitsTrunc || filesTrunc {
+		f.Truncated = &policy.Truncated{Commits: commitsTrunc, Files: filesTrunc}
+	}
+
+	f.Users = map[string]policy.User{}
+	if opt.NeedUsers != nil {
+		users, err := g.users(ctx, client, owner, repo, opt.NeedUsers(f), opt.Teams, &st)
+		if err != nil {
+			return policy.Facts{}, st, fmt.Errorf("users of %s/%s#%d: %w", owner, repo, number, err)
+		}
+		f.Users = users
+	}
+	return f, st, nil
+}
+
+// convertPR keeps what the policy reads of a pull request.
+func convertPR(pr *github.PullRequest) policy.PullRequest {
+	return policy.PullRequest{
+		Number: pr.GetNumber(),
+		Title:  pr.GetTitle(),
+		Body:   pr.GetBody(),
+		Author: pr.GetUser().GetLogin(),
+		Draft:  pr.GetDraft(),
+		State:  pr.GetState(),
+		Merged: pr.GetMerged(),
+		Base:   policy.GitRef{Ref: pr.GetBase().GetRef(), SHA: pr.GetBase().GetSHA()},
+		Head:   policy.GitRef{Ref: pr.GetHead().GetRef(), SHA: pr.GetHead().GetSHA()},
+	}
+}

@@ -1,0 +1,147 @@
+// Package ghclient builds the GitHub clients foureyes uses: go-githubapp's caching client
+// creator (conditional requests, so an unchanged answer costs no rate limit) with a
+// middleware that counts every request by route and status, per evaluation and globally.
+package ghclient
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gregjones/httpcache"
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/foureyes/foureyes/internal/metrics"
+)
+
+// UserAgent names foureyes to GitHub.
+const UserAgent = "foureyes"
+
+// Counter counts the GitHub requests made with one context: an evaluation puts one in its
+// context so the cost of each decision is known exactly (a log field and a metric).
+type Counter struct {
+	requests    atomic.Int64
+	notModified atomic.Int64
+}
+
+// Requests is what GitHub charged: requests that were not answered 304.
+func (c *Counter) Requests() int64 { return c.requests.Load() }
+
+// NotModified counts conditional requests GitHub answered 304 (free).
+func (c *Counter) NotModified() int64 { return c.notModified.Load() }
+
+type counterKey struct{}
+
+// WithCounter returns a context whose GitHub requests are counted in the returned Counter.
+func WithCounter(ctx context.Context) (context.Context, *Counter) {
+	c := &Counter{}
+	return context.WithValue(ctx, counterKey{}, c), c
+}
+
+// NewClientCreator returns go-githubapp's caching client creator with foureyes' middleware.
+// alwaysValidate makes every cached GET a conditional request: GitHub says whether the
+// data changed, and a 304 costs nothing.
+func NewClientCreator(c githubapp.Config, m *metrics.Metrics, timeout time.Duration) (githubapp.ClientCreator, error) {
+	return githubapp.NewDefaultCachingClientCreator(c,
+		githubapp.WithClientUserAgent(UserAgent),
+		githubapp.WithClientTimeout(timeout),
+		githubapp.WithClientCaching(true, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
+		githubapp.WithClientMiddleware(Middleware(m)),
+	)
+}
+
+// Middleware counts requests by route and status and records the rate limit remaining.
+// It sits outside the cache, so a revalidated answer arrives as a 200 marked
+// X-From-Cache: it is counted as 304, which is what GitHub answered.
+func Middleware(m *metrics.Metrics) githubapp.ClientMiddleware {
+	return func(next http.RoundTripper) http.RoundTripper {
+		return roundTripper(func(req *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(req)
+			status := "error"
+			fromCache := false
+			if resp != nil {
+				status = strconv.Itoa(resp.StatusCode)
+				if resp.Header.Get(httpcache.XFromCache) != "" {
+					status, fromCache = "304", true
+				}
+				if rem := resp.Header.Get("X-RateLimit-Remaining"); rem != "" && !fromCache {
+					if v, perr := strconv.ParseFloat(rem, 64); perr == nil && m != nil {
+						res := resp.Header.Get("X-RateLimit-Resource")
+						if res == "" {
+							res = "core"
+						}
+						m.RateLimitRemaining.WithLabelValues(res).Set(v)
+					}
+				}
+			}
+			if m != nil {
+				m.GitHubRequests.WithLabelValues(Route(req.Method, req.URL.Path), status).Inc()
+			}
+			if c, ok := req.Context().Value(counterKey{}).(*Counter); ok {
+				if fromCache {
+					c.notModified.Add(1)
+				} else {
+					c.requests.Add(1)
+				}
+			}
+			return resp, err
+		})
+	}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Route turns a request path into a low-cardinality label: owner, repository, numbers and
+// SHAs become placeholders ("GET /repos/{owner}/{repo}/pulls/{n}/reviews").
+func Route(method, path string) string {
+	if i := strings.Index(path, "/api/v3/"); i >= 0 { // GitHub Enterprise Server prefix
+		path = path[i+len("/api/v3"):]
+	}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range parts {
+		switch {
+		case i > 0 && parts[0] == "repos" && i == 1:
+			parts[i] = "{owner}"
+		case i > 0 && parts[0] == "repos" && i == 2:
+			parts[i] = "{repo}"
+		case i > 0 && (parts[0] == "orgs" && i == 1):
+			parts[i] = "{org}"
+		case i > 0 && parts[i-1] == "contents":
+			parts = append(parts[:i], "{path}")
+			return method + " /" + strings.Join(parts, "/")
+		case isNumber(p):
+			parts[i] = "{n}"
+		case len(p) >= 40 && isHex(p):
+			parts[i] = "{sha}"
+		case i > 0 && (parts[i-1] == "collaborators" || parts[i-1] == "memberships" || parts[i-1] == "teams" || parts[i-1] == "commits" || parts[i-1] == "app-manifests"):
+			parts[i] = "{" + strings.TrimSuffix(parts[i-1], "s") + "}"
+		}
+	}
+	return method + " /" + strings.Join(parts, "/")
+}
+
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}

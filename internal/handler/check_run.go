@@ -1,0 +1,42 @@
+package handler
+
+import (
+	"context"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/internal/evaluate"
+)
+
+// CheckRun handles check_run: another app's completed run may satisfy a required check;
+// a re-run request or the "Re-evaluate" button on foureyes' own run asks for a fresh
+// evaluation.
+type CheckRun struct{ *Base }
+
+func (h *CheckRun) Handles() []string { return []string{"check_run"} }
+
+func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+	var ev github.CheckRunEvent
+	if err := decode(eventType, payload, &ev); err != nil {
+		return err
+	}
+	run := ev.GetCheckRun()
+	own := h.AppID != 0 && run.GetApp().GetID() == h.AppID
+	switch ev.GetAction() {
+	case "completed":
+		if own {
+			return nil // our own result: nothing new to evaluate
+		}
+	case "rerequested":
+		if !own {
+			return nil
+		}
+	case "requested_action":
+		if !own || ev.GetRequestedAction().Identifier != evaluate.ReevaluateAction {
+			return nil
+		}
+	default:
+		return nil
+	}
+	return h.evaluateHead(ctx, ev.GetInstallation().GetID(), ev.GetRepo(), run.GetHeadSHA(), run.PullRequests)
+}

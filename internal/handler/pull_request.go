@@ -1,0 +1,64 @@
+package handler
+
+import (
+	"context"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+// PullRequest handles pull_request: it records pushes (synchronize) and merges (closed),
+// and asks for an evaluation whenever the PR's facts or base may have changed.
+type PullRequest struct{ *Base }
+
+func (h *PullRequest) Handles() []string { return []string{"pull_request"} }
+
+func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+	var ev github.PullRequestEvent
+	if err := decode(eventType, payload, &ev); err != nil {
+		return err
+	}
+	inst := ev.GetInstallation().GetID()
+	repo := ev.GetRepo()
+	pr := ev.GetPullRequest()
+	ctx, logger := repoContext(ctx, inst, repo)
+	logger = logger.With().Int("github_pr_num", pr.GetNumber()).Str("action", ev.GetAction()).Logger()
+	ctx = logger.WithContext(ctx)
+	if err := h.touchPR(ctx, inst, repo.GetFullName(), pr); err != nil {
+		return err
+	}
+	subject := Subject{InstallationID: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: pr.GetNumber()}
+	switch ev.GetAction() {
+	case "synchronize":
+		if err := h.recordPush(ctx, deliveryID, inst, repo.GetFullName(), pr, ev.GetBefore(), ev.GetAfter(), ev.GetSender().GetLogin()); err != nil {
+			return err
+		}
+		Evaluate(ctx, subject)
+	case "opened", "reopened", "ready_for_review", "converted_to_draft", "edited":
+		// edited: a new base is judged under the new base's policy; a new title or body
+		// may add or remove the ticket reference.
+		Evaluate(ctx, subject)
+	case "closed":
+		if pr.GetMerged() {
+			return h.recordMerge(ctx, deliveryID, inst, repo.GetFullName(), pr)
+		}
+	}
+	return nil
+}
+
+// recordPush stores who pushed what: GitHub cannot tell later.
+func (h *PullRequest) recordPush(ctx context.Context, deliveryID string, inst int64, repo string, pr *github.PullRequest, before, after, pusher string) error {
+	p := store.Push{Repo: repo, Ref: pr.GetHead().GetRef(), PR: pr.GetNumber(), Before: before, After: after,
+		Pusher: pusher, At: h.Now().UTC(), DeliveryID: deliveryID}
+	return recordPush(ctx, h.Base, inst, p)
+}
+
+func recordPush(ctx context.Context, b *Base, inst int64, p store.Push) error {
+	if err := b.Store.RecordPush(ctx, p); err != nil {
+		return err
+	}
+	return b.audit(ctx, store.Record{Kind: store.KindPush, DeliveryID: p.DeliveryID, Installation: inst,
+		Repository: p.Repo, PR: p.PR, SHA: p.After, Actor: p.Pusher, Outcome: "recorded"},
+		map[string]string{"ref": p.Ref, "before": p.Before, "after": p.After, "pusher": p.Pusher, "at": p.At.Format("2006-01-02T15:04:05Z07:00")})
+}

@@ -1,0 +1,78 @@
+// Package metrics holds foureyes' Prometheus collectors, so every package counts into one
+// registry that GET /metrics serves.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the server's collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Deliveries         *prometheus.CounterVec // by event and result
+	Decisions          *prometheus.CounterVec // by outcome
+	GitHubRequests     *prometheus.CounterVec // by route and status
+	RateLimitRemaining *prometheus.GaugeVec   // by rate-limit resource
+	InboxDepth         prometheus.Gauge
+	EvaluationSeconds  prometheus.Histogram
+	EvaluationRequests prometheus.Histogram // rate-limited GitHub requests per evaluation
+	CheckRunWrites     *prometheus.CounterVec
+	DeploymentAnswers  *prometheus.CounterVec // by state
+	RefusedCallbacks   prometheus.Counter
+}
+
+// New registers every collector on a fresh registry.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		Registry: reg,
+		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foureyes_webhook_deliveries_total",
+			Help: "Webhook deliveries by event and result (accepted, duplicate, bad_signature, too_large, processed, retried, failed).",
+		}, []string{"event", "result"}),
+		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foureyes_decisions_total",
+			Help: "Pull request decisions by outcome.",
+		}, []string{"outcome"}),
+		GitHubRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foureyes_github_requests_total",
+			Help: "GitHub API requests by route and status; status 304 means answered from cache after revalidation.",
+		}, []string{"route", "status"}),
+		RateLimitRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "foureyes_github_rate_limit_remaining",
+			Help: "The x-ratelimit-remaining GitHub last reported, by x-ratelimit-resource.",
+		}, []string{"resource"}),
+		InboxDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "foureyes_inbox_depth",
+			Help: "Webhook deliveries stored and not yet processed.",
+		}),
+		EvaluationSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "foureyes_evaluation_seconds",
+			Help:    "Time to evaluate one pull request, GitHub requests included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		EvaluationRequests: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "foureyes_evaluation_github_requests",
+			Help:    "Rate-limited GitHub requests spent on one evaluation (304s excluded).",
+			Buckets: []float64{0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 50},
+		}),
+		CheckRunWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foureyes_check_run_writes_total",
+			Help: "Check run writes by kind (create, update, unchanged).",
+		}, []string{"kind"}),
+		DeploymentAnswers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "foureyes_deployment_answers_total",
+			Help: "Deployment protection rule answers by state.",
+		}, []string{"state"}),
+		RefusedCallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "foureyes_refused_callback_urls_total",
+			Help: "Deployment callback URLs refused because they do not point at the configured GitHub API.",
+		}),
+	}
+	reg.MustRegister(m.Deliveries, m.Decisions, m.GitHubRequests, m.RateLimitRemaining, m.InboxDepth,
+		m.EvaluationSeconds, m.EvaluationRequests, m.CheckRunWrites, m.DeploymentAnswers, m.RefusedCallbacks)
+	return m
+}

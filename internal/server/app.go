@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/foureyes/foureyes/internal/evaluate"
+	"github.com/foureyes/foureyes/internal/facts"
+	"github.com/foureyes/foureyes/internal/ghclient"
+	"github.com/foureyes/foureyes/internal/handler"
+)
+
+// app is the normal mode: everything that needs GitHub credentials.
+type app struct {
+	workers   *workers
+	coalescer *coalescer
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// startApp builds the GitHub clients, handlers, workers and loops, and switches the
+// webhook route to them.
+func (s *Server) startApp() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running != nil {
+		return nil
+	}
+	cfg := s.cfg
+	clients, err := ghclient.NewClientCreator(cfg.GitHub.Config, s.metrics, 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("github clients: %w", err)
+	}
+	policies, err := evaluate.NewPolicyLoader(cfg.Policy.File, cfg.Policy.OrgRepo, cfg.Policy.Baseline)
+	if err != nil {
+		return err
+	}
+	ev := &evaluate.Evaluator{
+		Clients: clients, Store: s.store, Gatherer: facts.New(), Policies: policies, Metrics: s.metrics,
+		CheckName: cfg.Policy.CheckName, Missing: cfg.Policy.Missing, Now: s.now,
+	}
+	base := &handler.Base{Store: s.store, Clients: clients, Evaluator: ev, AppID: cfg.GitHub.App.IntegrationID,
+		PolicyPath: cfg.Policy.File, MaxBackfill: 100, Now: s.now}
+	handlers := []githubapp.EventHandler{
+		&handler.PullRequest{Base: base}, &handler.PullRequestReview{Base: base}, &handler.CheckRun{Base: base},
+		&handler.CheckSuite{Base: base}, &handler.Status{Base: base}, &handler.Push{Base: base},
+		&handler.MergeGroup{Base: base}, &handler.Installation{Base: base},
+	}
+	byEvent := map[string]githubapp.EventHandler{}
+	for _, h := range handlers {
+		for _, e := range h.Handles() {
+			byEvent[e] = h
+		}
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	a := &app{cancel: cancel}
+	w := &workers{store: s.store, handlers: byEvent, metrics: s.metrics, logger: s.logger, retry: cfg.Retry,
+		n: cfg.Workers, wakeCh: make(chan struct{}, 1), now: s.now}
+	w.coalescer = newCoalescer(ctx, cfg.CoalesceWindow.D(), cfg.Workers,
+		func(ctx context.Context, subj handler.Subject, ids []string) error {
+			_, err := ev.PullRequest(ctx, evaluate.Target{InstallationID: subj.InstallationID, Owner: subj.Owner,
+				Repo: subj.Repo, Number: subj.Number, DeliveryIDs: ids})
+			return err
+		}, w.settleByID, w.releaseByID)
+	a.workers, a.coalescer = w, w.coalescer
+	dispatcher := githubapp.NewEventDispatcher(handlers, cfg.GitHub.App.WebhookSecret,
+		githubapp.WithScheduler(&inboxScheduler{store: s.store, metrics: s.metrics, wake: w.wake, now: s.now}),
+		githubapp.WithErrorCallback(hookErrorCallback(s.metrics)))
+	hook := hookHandler(dispatcher, s.logger, s.metrics)
+	a.wg.Add(1)
+	go func() { defer a.wg.Done(); w.run(ctx) }()
+	s.running = a
+	var h http.Handler = hook
+	s.app.Store(&h)
+	return nil
+}
+
+// stop ends the workers and returns unfinished deliveries to the inbox.
+func (a *app) stop(ctx context.Context) {
+	a.coalescer.close(ctx)
+	a.cancel()
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}

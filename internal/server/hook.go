@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/foureyes/foureyes/internal/metrics"
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+// maxWebhookBody is GitHub's own payload cap: it never sends more, so anything larger is
+// not GitHub.
+const maxWebhookBody = 25 << 20
+
+// keptHeaders are the delivery headers stored with the body, so a delivery processed
+// after a restart looks exactly as it arrived.
+var keptHeaders = []string{
+	"X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "X-Hub-Signature-256",
+	"X-GitHub-Hook-Installation-Target-Type", "X-GitHub-Hook-Installation-Target-ID",
+	"User-Agent", "Content-Type",
+}
+
+type headersKey struct{}
+
+// hookHandler wraps go-githubapp's dispatcher: it caps the body, keeps the headers for
+// the inbox, and gives the dispatcher a logger.
+func hookHandler(dispatcher http.Handler, logger zerolog.Logger, m *metrics.Metrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
+			return
+		}
+		if r.ContentLength > maxWebhookBody {
+			m.Deliveries.WithLabelValues(r.Header.Get("X-GitHub-Event"), "too_large").Inc()
+			http.Error(w, "payload over 25 MB", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
+		h := http.Header{}
+		for _, k := range keptHeaders {
+			if v := r.Header.Values(k); len(v) > 0 {
+				h[k] = v
+			}
+		}
+		ctx := context.WithValue(r.Context(), headersKey{}, h)
+		ctx = logger.WithContext(ctx)
+		dispatcher.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// inboxScheduler is the dispatcher's Scheduler: instead of running the handler it stores
+// the verified delivery, and only then does the dispatcher answer GitHub. Workers process
+// the inbox; a crash after the answer loses nothing.
+type inboxScheduler struct {
+	store   store.Inbox
+	metrics *metrics.Metrics
+	wake    func()
+	now     func() time.Time
+}
+
+func (s *inboxScheduler) Schedule(ctx context.Context, d githubapp.Dispatch) error {
+	if d.DeliveryID == "" {
+		return githubapp.ValidationError{EventType: d.EventType, Cause: errors.New("missing X-GitHub-Delivery")}
+	}
+	h, _ := ctx.Value(headersKey{}).(http.Header)
+	inserted, err := s.store.Enqueue(ctx, store.Delivery{
+		ID: d.DeliveryID, Event: d.EventType, Headers: h, Body: d.Payload,
+		ReceivedAt: s.now().UTC(), Status: store.DeliveryPending,
+	})
+	if err != nil {
+		s.metrics.Deliveries.WithLabelValues(d.EventType, "store_error").Inc()
+		return err // 500: GitHub shows the delivery as failed; the reconciler redelivers it
+	}
+	if !inserted {
+		s.metrics.Deliveries.WithLabelValues(d.EventType, "duplicate").Inc()
+		zerolog.Ctx(ctx).Info().Msg("duplicate delivery ignored")
+		return nil
+	}
+	s.metrics.Deliveries.WithLabelValues(d.EventType, "accepted").Inc()
+	s.wake()
+	return nil
+}
+
+// hookErrorCallback answers what the dispatcher could not accept: a bad or missing
+// signature is 401 and counted, a body over the cap 413, a store failure 500.
+func hookErrorCallback(m *metrics.Metrics) githubapp.ErrorCallback {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		logger := zerolog.Ctx(r.Context())
+		event := r.Header.Get("X-GitHub-Event")
+		var tooLarge *http.MaxBytesError
+		var ve githubapp.ValidationError
+		if errors.As(err, &tooLarge) || errors.As(err, &ve) && errors.As(ve.Cause, &tooLarge) {
+			m.Deliveries.WithLabelValues(event, "too_large").Inc()
+			http.Error(w, "payload over 25 MB", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if errors.As(err, &ve) {
+			m.Deliveries.WithLabelValues(event, "bad_signature").Inc()
+			logger.Warn().Err(ve.Cause).Msg("webhook refused: invalid signature or headers")
+			http.Error(w, "invalid webhook signature or headers", http.StatusUnauthorized)
+			return
+		}
+		logger.Error().Err(err).Msg("webhook not stored")
+		http.Error(w, "could not store the delivery", http.StatusInternalServerError)
+	}
+}

@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/foureyes/foureyes/internal/config"
+	"github.com/foureyes/foureyes/internal/facts"
+	"github.com/foureyes/foureyes/internal/handler"
+	"github.com/foureyes/foureyes/internal/metrics"
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+// leaseFor is how long a worker holds a delivery before another may take it: longer than
+// any evaluation, so only a dead worker's deliveries are taken over.
+const leaseFor = 5 * time.Minute
+
+// workers take deliveries from the inbox, run their handler, and settle them: done,
+// retried later with backoff, or failed for good after the retry limit.
+type workers struct {
+	store     store.Store
+	handlers  map[string]githubapp.EventHandler
+	coalescer *coalescer
+	metrics   *metrics.Metrics
+	logger    zerolog.Logger
+	retry     config.Retry
+	n         int
+	wakeCh    chan struct{}
+	now       func() time.Time
+}
+
+func (w *workers) wake() {
+	select {
+	case w.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// run claims and processes deliveries until ctx ends.
+func (w *workers) run(ctx context.Context) {
+	slots := make(chan struct{}, w.n)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	poll := time.NewTicker(250 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		free := w.n - len(slots)
+		if free > 0 {
+			ds, err := w.store.Claim(ctx, free, leaseFor)
+			if err != nil && ctx.Err() == nil {
+				w.logger.Error().Err(err).Msg("claim deliveries from the inbox")
+			}
+			for _, d := range ds {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func(d store.Delivery) {
+					defer wg.Done()
+					defer func() { <-slots }()
+					w.process(ctx, d)
+				}(d)
+			}
+			if len(ds) == free {
+				continue // there may be more
+			}
+		}
+		if depth, err := w.store.Depth(ctx); err == nil {
+			w.metrics.InboxDepth.Set(float64(depth))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wakeCh:
+		case <-poll.C:
+		}
+	}
+}
+
+func (w *workers) process(ctx context.Context, d store.Delivery) {
+	logger := w.logger.With().Str(githubapp.LogKeyEventType, d.Event).Str(githubapp.LogKeyDeliveryID, d.ID).Logger()
+	ctx = logger.WithContext(ctx)
+	h, ok := w.handlers[d.Event]
+	if !ok {
+		w.settle(ctx, d, nil)
+		return
+	}
+	ctx, work := handler.WithWork(ctx)
+	err := runHandler(ctx, h, d)
+	if err != nil {
+		if ctx.Err() != nil { // shutting down: give it back untouched
+			_ = w.store.Release(context.WithoutCancel(ctx), d.ID)
+			return
+		}
+		w.settle(ctx, d, err)
+		return
+	}
+	if subjects := work.Subjects(); len(subjects) > 0 {
+		w.coalescer.submit(d.ID, subjects)
+		return
+	}
+	w.settle(ctx, d, nil)
+}
+
+// runHandler turns a handler panic into an error, so one bad payload cannot stop a worker.
+func runHandler(ctx context.Context, h githubapp.EventHandler, d store.Delivery) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v", r)
+		}
+	}()
+	return h.Handle(ctx, d.Event, d.ID, d.Body)
+}
+
+// settleByID is the coalescer's completion callback.
+func (w *workers) settleByID(id string, err error) {
+	ctx := context.Background()
+	d, gerr := w.store.GetDelivery(ctx, id)
+	if gerr != nil {
+		w.logger.Error().Err(gerr).Str(githubapp.LogKeyDeliveryID, id).Msg("settle delivery")
+		return
+	}
+	w.settle(w.logger.With().Str(githubapp.LogKeyEventType, d.Event).Str(githubapp.LogKeyDeliveryID, id).Logger().WithContext(ctx), d, err)
+}
+
+func (w *workers) releaseByID(id string) {
+	if err := w.store.Release(context.Background(), id); err != nil {
+		w.logger.Error().Err(err).Str(githubapp.LogKeyDeliveryID, id).Msg("return delivery to the inbox")
+	}
+}
+
+func (w *workers) settle(ctx context.Context, d store.Delivery, err error) {
+	logger := zerolog.Ctx(ctx)
+	bg := context.WithoutCancel(ctx)
+	switch {
+	case err == nil:
+		if serr := w.store.Complete(bg, d.ID); serr != nil {
+			logger.Error().Err(serr).Msg("mark delivery done")
+		}
+		w.metrics.Deliveries.WithLabelValues(d.Event, "processed").Inc()
+	case facts.IsTransient(err) && d.Attempts+1 < w.retry.MaxAttempts:
+		delay := backoff(d.Attempts, w.retry, err)
+		logger.Warn().Err(err).Int("attempt", d.Attempts+1).Dur("retry_in", delay).Msg("transient failure; delivery will be retried")
+		if serr := w.store.Retry(bg, d.ID, w.now().Add(delay), err.Error()); serr != nil {
+			logger.Error().Err(serr).Msg("schedule delivery retry")
+		}
+		w.metrics.Deliveries.WithLabelValues(d.Event, "retried").Inc()
+	default:
+		logger.Error().Err(err).Int("attempt", d.Attempts+1).Msg("delivery failed")
+		if serr := w.store.Fail(bg, d.ID, err.Error()); serr != nil {
+			logger.Error().Err(serr).Msg("mark delivery failed")
+		}
+		w.metrics.Deliveries.WithLabelValues(d.Event, "failed").Inc()
+	}
+}
+
+// backoff doubles the delay per attempt, capped, and honours what GitHub asked for
+// (Retry-After, x-ratelimit-reset) when that is longer.
+func backoff(attempts int, r config.Retry, err error) time.Duration {
+	d := r.BaseDelay.D()
+	for i := 0; i < attempts && d < r.MaxDelay.D(); i++ {
+		d *= 2
+	}
+	if d > r.MaxDelay.D() {
+		d = r.MaxDelay.D()
+	}
+	if ra, ok := facts.RetryAfter(err); ok && ra > d {
+		d = ra
+	}
+	return d
+}

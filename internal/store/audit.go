@@ -1,0 +1,158 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Append validates r, then queues it for the group commit; it returns once the
+// transaction holding r is committed. Facts and Decision are stored compacted, once per
+// digest.
+func (s *sqlStore) Append(ctx context.Context, r Record) (Record, error) {
+	if r.Kind == "" {
+		return Record{}, fmt.Errorf("append audit record: empty kind")
+	}
+	var err error
+	if r.Facts, err = compactDoc(r.Facts); err != nil {
+		return Record{}, fmt.Errorf("append %s record for %s: facts: %w", r.Kind, r.Repository, err)
+	}
+	if r.Decision, err = compactDoc(r.Decision); err != nil {
+		return Record{}, fmt.Errorf("append %s record for %s: decision: %w", r.Kind, r.Repository, err)
+	}
+	req := &appendReq{rec: r, factsDigest: DocumentDigest(r.Facts), decisionDigest: DocumentDigest(r.Decision), done: make(chan error, 1)}
+	if err := s.app.submit(ctx, req); err != nil {
+		return Record{}, fmt.Errorf("append %s record for %s: %w", r.Kind, r.Repository, err)
+	}
+	return req.rec, nil
+}
+
+// compactDoc checks a document is valid UTF-8 JSON and removes insignificant space, so
+// the same content re-encoded with other indentation is stored once.
+func compactDoc(doc json.RawMessage) (json.RawMessage, error) {
+	if len(doc) == 0 {
+		return nil, nil
+	}
+	if !utf8.Valid(doc) {
+		return nil, errors.New("not valid UTF-8")
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, doc); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// commitBatch appends a batch in one transaction: lock the chain, read its head, chain
+// the records after it, store the documents they name and the records, commit.
+func (s *sqlStore) commitBatch(batch []*appendReq) error {
+	ctx := context.Background() // a caller giving up must not abort the others' commit
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if q := s.d.lockChain(); q != "" {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("lock chain: %w", err)
+		}
+	}
+	seq, prev, lastAt := int64(0), GenesisHash, ""
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash, recorded_at FROM audit_records ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev, &lastAt)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read chain head: %w", err)
+	}
+	// recorded_at never goes backwards along the chain, even if clocks of replicas differ.
+	at := s.now().Truncate(time.Microsecond)
+	if last, err := ParseTime(lastAt); err == nil && at.Before(last) {
+		at = last
+	}
+	docs := map[string][]byte{}
+	for _, q := range batch {
+		seq++
+		r := &q.rec
+		r.Seq, r.RecordedAt, r.PrevHash = seq, at, prev
+		id, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("record id: %w", err)
+		}
+		r.ID = id.String()
+		r.Hash = ComputeHash(*r, q.factsDigest, q.decisionDigest)
+		prev = r.Hash
+		if q.factsDigest != "" {
+			docs[q.factsDigest] = r.Facts
+		}
+		if q.decisionDigest != "" {
+			docs[q.decisionDigest] = r.Decision
+		}
+	}
+	if err := s.insertDocs(ctx, tx, docs); err != nil {
+		return err
+	}
+	if err := s.insertRecords(ctx, tx, batch); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertRows runs one multi-row INSERT per chunk of rows.
+func (s *sqlStore) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, ncol int, rows [][]any) error {
+	const chunk = 400
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", ncol), ", ") + ")"
+	for len(rows) > 0 {
+		n := min(chunk, len(rows))
+		var q strings.Builder
+		q.WriteString(head)
+		args := make([]any, 0, n*ncol)
+		for i, r := range rows[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+			args = append(args, r...)
+		}
+		q.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, s.d.rebind(q.String()), args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func (s *sqlStore) insertDocs(ctx context.Context, tx *sql.Tx, docs map[string][]byte) error {
+	rows := make([][]any, 0, len(docs))
+	for digest, body := range docs {
+		rows = append(rows, []any{digest, body})
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO audit_documents (digest, body) VALUES `, ` ON CONFLICT (digest) DO NOTHING`, 2, rows); err != nil {
+		return fmt.Errorf("store audit documents: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) insertRecords(ctx context.Context, tx *sql.Tx, batch []*appendReq) error {
+	rows := make([][]any, 0, len(batch))
+	for _, q := range batch {
+		r := q.rec
+		rows = append(rows, []any{r.Seq, r.ID, FormatTime(r.RecordedAt), string(r.Kind), r.DeliveryID, r.Installation,
+			r.Repository, r.PR, r.SHA, r.Subject, r.Actor, r.Outcome, r.PolicyDigest, r.PolicySource.Repo,
+			r.PolicySource.Path, r.PolicySource.Ref, r.PolicySource.BlobSHA, q.factsDigest, q.decisionDigest,
+			r.PrevHash, r.Hash})
+	}
+	err := s.insertRows(ctx, tx, `INSERT INTO audit_records (seq, id, recorded_at, kind, delivery_id, installation,
+		repository, pr, sha, subject, actor, outcome, policy_digest, policy_repo, policy_path, policy_ref,
+		policy_blob_sha, facts_digest, decision_digest, prev_hash, hash) VALUES `, ``, 21, rows)
+	if err != nil {
+		return fmt.Errorf("store audit records %d..%d: %w", batch[0].rec.Seq, batch[len(batch)-1].rec.Seq, err)
+	}
+	return nil
+}

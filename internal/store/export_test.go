@@ -1,0 +1,6 @@
+package store
+
+import "time"
+
+// SetClock replaces st's clock for a test (leases expire without sleeping).
+func SetClock(st Store, clock func() time.Time) { st.(*sqlStore).clock = clock }

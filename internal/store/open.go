@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // pure-Go SQLite: the embedded default needs no cgo
+)
+
+// DefaultDSN is the embedded store when nothing else is configured.
+const DefaultDSN = "./foureyes.db"
+
+var _ OpenFunc = Open
+
+// Open opens the store named by dsn and applies the embedded migrations: a SQLite file
+// path ("path", "sqlite://path", "file:path") or a PostgreSQL URL ("postgres://...",
+// "postgresql://..."; a search_path parameter selects the schema).
+func Open(ctx context.Context, dsn string) (Store, error) {
+	s, err := open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenChain is Open for the audit commands, which also need the ChainReader methods.
+func OpenChain(ctx context.Context, dsn string) (interface {
+	Store
+	ChainReader
+}, error) {
+	return open(ctx, dsn)
+}
+
+func open(ctx context.Context, dsn string) (*sqlStore, error) {
+	if dsn == "" {
+		dsn = DefaultDSN
+	}
+	var (
+		s   *sqlStore
+		err error
+	)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		s, err = openPostgres(ctx, dsn)
+	} else {
+		s, err = openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	s.startAppender()
+	return s, nil
+}
+
+// openSQLite opens a WAL database with full fsync: an acknowledged append survives power
+// loss, and readers (audit verify while serve runs) never block the writer.
+func openSQLite(ctx context.Context, dsn string) (*sqlStore, error) {
+	path := strings.TrimPrefix(dsn, "sqlite://")
+	path = strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" {
+		return nil, fmt.Errorf("open sqlite store: empty path in %q", dsn)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(30000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	// Every write transaction takes the write lock at BEGIN, so two processes reading
+	// the chain head cannot both append after it.
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	return &sqlStore{db: db, d: sqliteDialect{}, name: path}, nil
+}
+
+// openPostgres opens a pgx connection pool through database/sql, so both backends share
+// one implementation and differ only in their dialect.
+func openPostgres(ctx context.Context, dsn string) (*sqlStore, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres store: parse dsn: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres store %s@%s/%s: %w", cfg.User, cfg.Host, cfg.Database, err)
+	}
+	var schema sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil || !schema.Valid {
+		db.Close()
+		if err == nil {
+			err = fmt.Errorf("no schema of the search_path exists")
+		}
+		return nil, fmt.Errorf("open postgres store %s/%s: current schema: %w", cfg.Host, cfg.Database, err)
+	}
+	return &sqlStore{db: db, d: postgresDialect{}, name: cfg.Database, schema: schema.String}, nil
+}

@@ -1,0 +1,228 @@
+package policy
+
+import "slices"
+
+// DeploymentFacts is what the deployment gate sees: the deployment, the deployer, the
+// pull requests that brought the SHA (with what foureyes recorded at their merge) and
+// the checks on the SHA. Field names are part of the audit format.
+type DeploymentFacts struct {
+	Environment   string       `json:"environment"`
+	SHA           string       `json:"sha"`
+	Ref           string       `json:"ref"`
+	Event         string       `json:"event"`
+	Deployer      string       `json:"deployer"`
+	DeployerIsBot bool         `json:"deployer_is_bot"`
+	PullRequests  []DeployedPR `json:"pull_requests"`
+	Checks        []Check      `json:"checks"`
+}
+
+// DeployedPR is one pull request that brought the deployed SHA, with its merge record.
+type DeployedPR struct {
+	Number int    `json:"number"`
+	Author string `json:"author"`
+	Merged bool   `json:"merged"`
+	// MergeOutcome is the outcome of the decision that stood at merge ("pass", ...),
+	// or "" when foureyes has no merge record.
+	MergeOutcome  string `json:"merge_outcome"`
+	MergedHeadSHA string `json:"merged_head_sha"`
+	Violation     bool   `json:"violation"`
+	// EvaluatedFresh says the merge-time decision was evaluated on MergedHeadSHA.
+	EvaluatedFresh bool     `json:"evaluated_fresh"`
+	CommitAuthors  []string `json:"commit_authors"`
+	Committers     []string `json:"committers"`
+	CoAuthors      []string `json:"co_authors"`
+	Pushers        []string `json:"pushers"`
+}
+
+// DeploymentState is the answer given to GitHub's deployment protection rule.
+type DeploymentState string
+
+// The two answers GitHub accepts.
+const (
+	DeploymentApproved DeploymentState = "approved"
+	DeploymentRejected DeploymentState = "rejected"
+)
+
+// DeploymentDecision is the result of EvaluateDeployment. State is what GitHub is
+// told. Outcome refines it: pending (rejected only because a check has not finished,
+// so the server may wait and re-evaluate), fail, error or pass.
+type DeploymentDecision struct {
+	State         DeploymentState `json:"state"`
+	Outcome       Outcome         `json:"outcome"`
+	Title         string          `json:"title"`
+	Environment   string          `json:"environment"`
+	SHA           string          `json:"sha"`
+	PolicyDigest  string          `json:"policy_digest,omitempty"`
+	NoRuleApplied bool            `json:"no_rule_applied,omitempty"`
+	Rules         []RuleResult    `json:"rules"`
+	Reason        string          `json:"reason"`
+	Errors        []string        `json:"errors,omitempty"`
+}
+
+// JSON encodes the decision deterministically for the audit log.
+func (d DeploymentDecision) JSON() []byte { return marshal(d) }
+
+// DeploymentOptions are the server's settings for the gate.
+type DeploymentOptions struct {
+	// UnknownEnvironments are globs of environments that must be named by a deployment
+	// rule: a deployment to a matching environment that no rule names is rejected
+	// rather than approved.
+	UnknownEnvironments []string
+}
+
+// EvaluateDeployment decides a deployment with default options: an environment that
+// no rule names is approved.
+func EvaluateDeployment(p *Policy, f DeploymentFacts) DeploymentDecision {
+	return DeploymentOptions{}.Evaluate(p, f)
+}
+
+// Evaluate decides a deployment: every deployment rule whose environments match must
+// pass.
+func (o DeploymentOptions) Evaluate(p *Policy, f DeploymentFacts) DeploymentDecision {
+	d := DeploymentDecision{Environment: f.Environment, SHA: f.SHA, PolicyDigest: p.Digest(), Rules: []RuleResult{}}
+	if p != nil {
+		for _, r := range p.Deployments {
+			if matchAny(r.Environments, f.Environment) {
+				d.Rules = append(d.Rules, evalDeploymentRule(r, &f))
+			}
+		}
+	}
+	if len(d.Rules) == 0 {
+		d.NoRuleApplied = true
+		for _, pat := range o.UnknownEnvironments {
+			if g, ok := compileGlob(pat); ok && g.Match(f.Environment) {
+				d.State, d.Outcome = DeploymentRejected, OutcomeFail
+				d.Reason = "no deployment rule names environment " + f.Environment + " and the server requires one for " + pat
+				d.Title = d.Reason
+				return d
+			}
+		}
+		d.State, d.Outcome = DeploymentApproved, OutcomePass
+		d.Reason = "no deployment rule names environment " + f.Environment
+		d.Title = d.Reason
+		return d
+	}
+	d.Outcome, d.Title = summarize(d.Rules, len(d.Rules))
+	d.Reason = d.Title
+	d.State = DeploymentRejected
+	if d.Outcome == OutcomePass {
+		d.State = DeploymentApproved
+		d.Reason = "deployment of " + short(f.SHA) + " to " + f.Environment + " meets every rule"
+	}
+	return d
+}
+
+// DeploymentErrorDecision rejects a deployment whose policy does not parse.
+func DeploymentErrorDecision(env, sha string, err error) DeploymentDecision {
+	e := ErrorDecision(err)
+	return DeploymentDecision{State: DeploymentRejected, Outcome: OutcomeError, Title: e.Title, Environment: env,
+		SHA: sha, Rules: []RuleResult{}, Reason: e.Title, Errors: e.Errors}
+}
+
+func evalDeploymentRule(r *DeploymentRule, f *DeploymentFacts) RuleResult {
+	rr := RuleResult{Name: r.Name, Origin: r.Origin, Requirements: []RequirementResult{}}
+	if r.ApprovedChange {
+		rr.Requirements = append(rr.Requirements, approvedChange(f))
+	}
+	if r.IndependentDeployer {
+		rr.Requirements = append(rr.Requirements, independentDeployer(f))
+	}
+	if len(r.Checks) > 0 {
+		rr.Requirements = append(rr.Requirements, evalChecks(r.Checks, f.Checks, f.SHA))
+	}
+	rr.Status, rr.Reason = StatusPass, "all requirements met"
+	for _, want := range [...]Status{StatusFail, StatusPending} {
+		for _, q := range rr.Requirements {
+			if q.Status == want {
+				rr.Status, rr.Reason = want, q.Reason
+				return rr
+			}
+		}
+	}
+	return rr
+}
+
+func prRef(n int) string { return "#" + itoa(n) }
+
+// approvedChange requires every PR that brought the SHA to have been merged with a
+// passing decision evaluated on the head that was merged.
+func approvedChange(f *DeploymentFacts) RequirementResult {
+	q := RequirementResult{Kind: KindApprovedChange, Evidence: []Evidence{}}
+	if len(f.PullRequests) == 0 {
+		q.Status, q.Reason = StatusFail, "no pull request brought "+short(f.SHA)+": it was not reviewed"
+		return q
+	}
+	var bad []string
+	for _, pr := range f.PullRequests {
+		var why string
+		switch {
+		case !pr.Merged:
+			why = prRef(pr.Number) + " by " + pr.Author + " is not merged"
+		case pr.Violation:
+			why = prRef(pr.Number) + " by " + pr.Author + " was merged through a violation (decision " + orUnknown(pr.MergeOutcome) + ")"
+		case pr.MergeOutcome == "":
+			why = prRef(pr.Number) + " by " + pr.Author + " has no merge record"
+		case pr.MergeOutcome != string(OutcomePass):
+			why = prRef(pr.Number) + " by " + pr.Author + " was merged with decision " + pr.MergeOutcome
+		case !pr.EvaluatedFresh:
+			why = prRef(pr.Number) + " by " + pr.Author + " passed, but not on the merged head " + short(pr.MergedHeadSHA)
+		}
+		ev := Evidence{Kind: "pull_request", Subject: prRef(pr.Number), SHA: pr.MergedHeadSHA, Result: pr.MergeOutcome}
+		if why != "" {
+			bad = append(bad, why)
+			ev.Text = why
+		} else {
+			ev.Text = prRef(pr.Number) + " by " + pr.Author + " merged with a passing decision on " + short(pr.MergedHeadSHA)
+		}
+		q.Evidence = append(q.Evidence, ev)
+	}
+	if len(bad) > 0 {
+		q.Status, q.Reason = StatusFail, bad[0]
+		if len(bad) > 1 {
+			q.Reason = withMore(bad[0], len(bad)-1)
+		}
+		return q
+	}
+	refs := make([]string, len(f.PullRequests))
+	for i, pr := range f.PullRequests {
+		refs[i] = prRef(pr.Number)
+	}
+	q.Status, q.Reason = StatusPass, joinList(refs)+" merged with a passing decision"
+	return q
+}
+
+// independentDeployer requires a person who took no part in the deployed PRs.
+func independentDeployer(f *DeploymentFacts) RequirementResult {
+	q := RequirementResult{Kind: KindIndependentDeployer, Evidence: []Evidence{}}
+	who := f.Deployer
+	if who == "" || who == "ghost" || f.DeployerIsBot || isBot(who) {
+		q.Status, q.Reason = StatusFail, "deployer "+orUnknown(who)+" is not a person: no independent deployer found"
+		return q
+	}
+	var why []string
+	for _, pr := range f.PullRequests {
+		ref := prRef(pr.Number)
+		switch {
+		case pr.Author == who:
+			why = append(why, who+" is the author of "+ref)
+		case slices.Contains(pr.CommitAuthors, who):
+			why = append(why, who+" authored commits of "+ref)
+		case who != webFlow && slices.Contains(pr.Committers, who):
+			why = append(why, who+" committed to "+ref)
+		case slices.Contains(pr.CoAuthors, who):
+			why = append(why, who+" co-authored "+ref)
+		case slices.Contains(pr.Pushers, who):
+			why = append(why, who+" pushed to "+ref)
+		}
+	}
+	for _, w := range why {
+		q.Evidence = append(q.Evidence, Evidence{Kind: EvidenceNotCounted, Subject: who, Text: w})
+	}
+	if len(why) > 0 {
+		q.Status, q.Reason = StatusFail, withMore(why[0], len(why)-1)
+		return q
+	}
+	q.Status, q.Reason = StatusPass, "deployer "+who+" took no part in the deployed changes"
+	q.Evidence = append(q.Evidence, Evidence{Kind: "deployer", Subject: who, Text: q.Reason})
+	return q
+}

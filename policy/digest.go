@@ -1,0 +1,106 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+)
+
+// Digest identifies the merged policy that produced a decision, so the audit log can
+// say which rules were in force. It is SHA-256 over a canonical JSON encoding (fixed
+// field order, defaults filled in, origin included), not over the YAML text, so
+// comments and formatting do not change it.
+func (p *Policy) Digest() string {
+	if p != nil && p.digest != "" {
+		return p.digest
+	}
+	return p.computeDigest()
+}
+
+func (p *Policy) computeDigest() string {
+	b, _ := json.Marshal(p.canonical()) // plain structs of strings, ints and bools: cannot fail
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+type canonicalPolicy struct {
+	Version     int               `json:"version"`
+	Rules       []canonicalRule   `json:"rules"`
+	Deployments []canonicalDeploy `json:"deployments"`
+}
+
+type canonicalRule struct {
+	Name        string          `json:"name"`
+	Origin      Origin          `json:"origin"`
+	Branches    []string        `json:"branches"`
+	Paths       []string        `json:"paths"`
+	IgnorePaths []string        `json:"ignore_paths"`
+	Approvals   *canonicalAppr  `json:"approvals"`
+	Checks      []CheckReq      `json:"checks"`
+	Ticket      *canonicalTickt `json:"ticket"`
+}
+
+type canonicalAppr struct {
+	Count                   int      `json:"count"`
+	Users                   []string `json:"users"`
+	Teams                   []string `json:"teams"`
+	Permission              string   `json:"permission"`
+	IndependentOf           []string `json:"independent_of"`
+	OnHead                  bool     `json:"on_head"`
+	BlockOnChangesRequested bool     `json:"block_on_changes_requested"`
+}
+
+type canonicalTickt struct {
+	Pattern string   `json:"pattern"`
+	In      []string `json:"in"`
+}
+
+type canonicalDeploy struct {
+	Name                string     `json:"name"`
+	Origin              Origin     `json:"origin"`
+	Environments        []string   `json:"environments"`
+	ApprovedChange      bool       `json:"approved_change"`
+	IndependentDeployer bool       `json:"independent_deployer"`
+	Checks              []CheckReq `json:"checks"`
+}
+
+func patterns(gs []Glob) []string {
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		out[i] = g.Pattern
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (p *Policy) canonical() canonicalPolicy {
+	c := canonicalPolicy{Version: 1, Rules: []canonicalRule{}, Deployments: []canonicalDeploy{}}
+	if p == nil {
+		return c
+	}
+	for _, r := range p.Rules {
+		cr := canonicalRule{Name: r.Name, Origin: r.Origin, Branches: patterns(r.Branches),
+			Paths: patterns(r.Paths), IgnorePaths: patterns(r.IgnorePaths), Checks: nonNil(r.Checks)}
+		if a := r.Approvals; a != nil {
+			cr.Approvals = &canonicalAppr{Count: a.Count, Users: nonNil(a.Users), Teams: nonNil(a.Teams),
+				Permission: a.Permission, IndependentOf: nonNil(a.IndependentOf), OnHead: a.OnHead,
+				BlockOnChangesRequested: a.BlockOnChangesRequested}
+		}
+		if t := r.Ticket; t != nil {
+			cr.Ticket = &canonicalTickt{Pattern: t.Pattern, In: nonNil(t.In)}
+		}
+		c.Rules = append(c.Rules, cr)
+	}
+	for _, d := range p.Deployments {
+		c.Deployments = append(c.Deployments, canonicalDeploy{Name: d.Name, Origin: d.Origin,
+			Environments: patterns(d.Environments), ApprovedChange: d.ApprovedChange,
+			IndependentDeployer: d.IndependentDeployer, Checks: nonNil(d.Checks)})
+	}
+	return c
+}

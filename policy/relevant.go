@@ -1,0 +1,53 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+)
+
+// Teams lists, sorted and without repeats, every team (org/slug) the policy names, so
+// the facts gatherer asks GitHub only about teams that can change a decision.
+func (p *Policy) Teams() []string {
+	out := []string{}
+	if p == nil {
+		return out
+	}
+	for _, r := range p.Rules {
+		if r.Approvals != nil {
+			out = append(out, r.Approvals.Teams...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// RelevantUsers lists, sorted, the reviewers whose permission and team membership can
+// change the decision: those whose latest verdict is an approval or a change request,
+// when some rule with approvals applies to the change. The PR author and bots need no
+// lookup (the author never counts; bots count only when listed by name).
+func (p *Policy) RelevantUsers(f Facts) []string {
+	out := []string{}
+	if p == nil {
+		return out
+	}
+	e := evaluator{f: &f}
+	needed := false
+	for _, r := range p.Rules {
+		if r.Approvals != nil {
+			if ok, _ := e.applies(r); ok {
+				needed = true
+				break
+			}
+		}
+	}
+	if !needed {
+		return out
+	}
+	for _, rv := range e.latestReviews() {
+		if rv.review.State == reviewDismissed || rv.login == f.PullRequest.Author || strings.HasSuffix(rv.login, "[bot]") {
+			continue
+		}
+		out = append(out, rv.login)
+	}
+	return out
+}
