@@ -57,7 +57,7 @@ func (s *Server) startApp() error {
 			byEvent[e] = h
 		}
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancel(s.logger.WithContext(s.ctx))
 	a := &app{cancel: cancel}
 	w := &workers{store: s.store, handlers: byEvent, metrics: s.metrics, logger: s.logger, retry: cfg.Retry,
 		n: cfg.Workers, wakeCh: make(chan struct{}, 1), now: s.now}

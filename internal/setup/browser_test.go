@@ -54,7 +54,7 @@ func newBrowser(t *testing.T) context.Context {
 // button, the redirect back, and the done page with the install link.
 func TestBrowserRegistersTheApp(t *testing.T) {
 	ctx := newBrowser(t)
-	e := newEnv(t)
+	e := newEnv(t, withToken("browser-t0ken"))
 	shots := t.TempDir()
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
@@ -79,7 +79,7 @@ func TestBrowserRegistersTheApp(t *testing.T) {
 	}
 
 	// The first Run starts the browser: no timeout on it (a timeout would stop the browser).
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/setup")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/setup?token=browser-t0ken")); err != nil {
 		t.Fatalf("open setup page: %v", err)
 	}
 	do("phone layout", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.WaitVisible(chromedp.ID("register")))

@@ -51,7 +51,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the setup server; opts change its Config before NewHandler.
+func newEnv(t *testing.T, opts ...func(*Config)) *env {
 	t.Helper()
 	e := &env{logs: &syncBuffer{}}
 	e.gh = githubtest.New(t)
@@ -61,14 +62,18 @@ func newEnv(t *testing.T) *env {
 	// race with setting the handler.
 	e.srv = httptest.NewUnstartedServer(nil)
 	publicURL := "http://" + e.srv.Listener.Addr().String()
-	hh, err := NewHandler(Config{
+	cfg := Config{
 		PublicURL:       publicURL,
 		WebURL:          e.gh.URL,
 		V3APIURL:        e.gh.APIURL,
 		CredentialsFile: e.credsFile,
 		Manifest:        foureyes.AppManifest,
 		Logger:          zerolog.New(e.logs),
-	}, e.onRegistered)
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	hh, err := NewHandler(cfg, e.onRegistered)
 	if err != nil {
 		t.Fatalf("NewHandler: %v", err)
 	}

@@ -49,8 +49,15 @@ func (h *handler) setupPage(account, org, appName, errMsg string) setupPage {
 
 // index shows what foureyes is and the registration form, or the result once registered.
 func (h *handler) index(w http.ResponseWriter, r *http.Request) {
+	if h.acceptToken(w, r) {
+		return
+	}
 	if reg := h.registeredApp(); reg != nil {
 		h.renderDone(w, http.StatusOK, reg)
+		return
+	}
+	if !h.authorized(r) {
+		h.refuse(w)
 		return
 	}
 	render(w, http.StatusOK, "setup", "Set up foureyes", h.setupPage("", "", "", ""))
@@ -59,6 +66,10 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 // register validates the form, remembers a new state and sends the browser to GitHub's
 // "new app from manifest" page of the personal account or of the organisation.
 func (h *handler) register(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		h.refuse(w)
+		return
+	}
 	if h.registeredApp() != nil {
 		h.renderError(w, http.StatusConflict, errorPage{
 			Heading: "foureyes is already registered",

@@ -25,6 +25,9 @@ type Config struct {
 	CredentialsFile string // where the app's credentials are written (YAML, mode 0600)
 	Manifest        []byte // app.yml with {public_url} placeholders (foureyes.AppManifest)
 	Logger          zerolog.Logger
+	// SetupToken, when set, must be presented once as /setup?token=… (the server prints that
+	// link in its log) before the form can be used. Empty: no check.
+	SetupToken string
 }
 
 // handler serves the setup routes. It registers at most one app: after a success it refuses

@@ -29,6 +29,9 @@ const (
 )
 
 func runChild() int {
+	if mode := os.Getenv(childEnv); mode == "export" || mode == "verify" {
+		return runBigChild(mode)
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, os.Getenv(dsnEnv))
 	if err != nil {
