@@ -2,6 +2,7 @@ package policy
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -13,6 +14,9 @@ type Glob struct {
 	Pattern string
 	kind    globKind
 	lit     string // prefix, suffix or the literal, depending on kind
+	// For globGeneral: literal text every match must start and end with, checked before
+	// the general matcher so that most non-matching names cost two comparisons.
+	prefix, suffix string
 }
 
 type globKind uint8
@@ -34,14 +38,24 @@ func compileGlob(pattern string) (Glob, bool) {
 	}
 	g := Glob{Pattern: pattern}
 	switch {
+	case !utf8.ValidString(pattern) || strings.ContainsRune(pattern, utf8.RuneError):
+		// doublestar compares runes, decoding bad bytes to U+FFFD: leave such
+		// patterns to it alone rather than compare bytes.
 	case pattern == "**":
 		g.kind = globAll
 	case !strings.ContainsAny(pattern, globMeta):
 		g.kind, g.lit = globLiteral, pattern
 	case strings.HasSuffix(pattern, "/**") && !strings.ContainsAny(pattern[:len(pattern)-3], globMeta):
 		g.kind, g.lit = globPrefix, pattern[:len(pattern)-3]
-	case strings.HasPrefix(pattern, "**/*") && !strings.ContainsAny(pattern[4:], globMeta+"/"):
+	case len(pattern) > 4 && strings.HasPrefix(pattern, "**/*") && !strings.ContainsAny(pattern[4:], globMeta+"/"):
 		g.kind, g.lit = globSuffix, pattern[4:]
+	default:
+		// "a/**" matches "a" and "**/b" matches "b": the slash next to a wildcard may
+		// match nothing, so it is not part of the required literal.
+		first := strings.IndexAny(pattern, globMeta)
+		last := strings.LastIndexAny(pattern, globMeta)
+		g.prefix = strings.TrimRight(pattern[:first], "/")
+		g.suffix = strings.TrimLeft(pattern[last+1:], "/")
 	}
 	return g, true
 }
@@ -58,8 +72,10 @@ func (g Glob) Match(name string) bool {
 	case globSuffix:
 		return strings.HasSuffix(name, g.lit)
 	}
-	ok, _ := doublestar.Match(g.Pattern, name)
-	return ok
+	if !strings.HasPrefix(name, g.prefix) || !strings.HasSuffix(name, g.suffix) {
+		return false
+	}
+	return doublestar.MatchUnvalidated(g.Pattern, name) // validated by compileGlob
 }
 
 func matchAny(gs []Glob, name string) bool {

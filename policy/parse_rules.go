@@ -210,6 +210,7 @@ func (p *parser) ticket(n *yaml.Node) *Ticket {
 		case "pattern":
 			hasPattern = true
 			t.re, t.Pattern = p.regexp(v, "ticket.pattern")
+			t.first = newFirstBytes(t.Pattern)
 		case "in":
 			in := p.oneOf(v, "ticket.in", ticketInValues)
 			if v.Kind == yaml.SequenceNode && len(v.Content) == 0 {

@@ -60,6 +60,7 @@ type Ticket struct {
 	Pattern string
 	In      []string
 	re      *regexp.Regexp
+	first   firstBytes
 }
 
 // DeploymentRule is one entry of `deployments:`.

@@ -19,12 +19,12 @@ func (e *evaluator) ticket(t *Ticket) RequirementResult {
 			} else if where == "branch" {
 				s = pr.Head.Ref
 			}
-			if t.re.MatchString(s) {
+			if t.first.mayMatch(s) && t.re.MatchString(s) {
 				return found(t.re.FindString(s), where)
 			}
 		case "commits":
 			for i := range e.f.Commits {
-				if m := e.f.Commits[i].Message; t.re.MatchString(m) {
+				if m := e.f.Commits[i].Message; t.first.mayMatch(m) && t.re.MatchString(m) {
 					return found(t.re.FindString(m), "commit "+short(e.f.Commits[i].SHA))
 				}
 			}

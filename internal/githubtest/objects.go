@@ -181,7 +181,7 @@ func commitJSONLocked(r *Repo, c Commit) map[string]any {
 		verification = map[string]any{"verified": true, "reason": "valid", "signature": "-----BEGIN PGP SIGNATURE-----\n...\n-----END PGP SIGNATURE-----", "payload": "tree ..."}
 	}
 	return map[string]any{
-		"sha": c.SHA, "node_id": nodeID("Commit", int64(len(c.SHA))), "url": api,
+		"sha": c.SHA, "node_id": nodeID("Commit", userID(c.SHA)), "url": api,
 		"html_url": fmt.Sprintf("%s/%s/commit/%s", r.s.URL, r.FullName, c.SHA),
 		"commit": map[string]any{
 			"author":        gitUser(c.Author, c.AuthorEmail, c.Date),

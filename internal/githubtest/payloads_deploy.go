@@ -104,7 +104,7 @@ func DeploymentStatusEvent(r *Repo, env, sha, ref, state, creator string) map[st
 // DeploymentReviewEvent builds deployment_review (requested, approved, rejected) of the
 // workflow run DeploymentRunID(r, env, sha) by approver (the sender) with comment.
 // go-github v60 has no type for this event: decode it yourself.
-func DeploymentReviewEvent(action string, r *Repo, env, sha, approver, comment string) map[string]any {
+func DeploymentReviewEvent(r *Repo, action, env, sha, approver, comment string) map[string]any {
 	_, runID := deploymentIDs(r, env, sha)
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()

@@ -211,7 +211,7 @@ func TestDeploymentProtectionRuleExtras(t *testing.T) {
 
 func TestDeploymentReviewEvent(t *testing.T) {
 	r := offlineRepo()
-	body, _ := json.Marshal(DeploymentReviewEvent("approved", r, "production", h(5), "erin", "ship it"))
+	body, _ := json.Marshal(DeploymentReviewEvent(r, "approved", "production", h(5), "erin", "ship it"))
 	var e struct {
 		Action, Environment, Comment string
 		Approver                     struct{ Login string }
@@ -256,4 +256,3 @@ func TestFixtures(t *testing.T) {
 		}
 	}
 }
-

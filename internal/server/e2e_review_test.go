@@ -11,7 +11,7 @@ import (
 func strictHarness(t *testing.T) *e2etest.Harness {
 	h := e2etest.Start(t)
 	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
-	for _, u := range []string{"alice", "bob", "carol", "dave", "erin"} {
+	for _, u := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
 		h.Repo.SetPermission(u, "write")
 	}
 	return h
