@@ -21,6 +21,39 @@ const webFlow = "web-flow"
 type reviewer struct {
 	login  string
 	review *Review
+	// Where the reviewer took part in the change, found once and shared by all rules:
+	// the first commit they authored, committed, co-authored, and their first push
+	// (-1 for none).
+	involved                                bool
+	authored, committed, coAuthored, pushed int
+}
+
+// involve fills in where rv took part in the change.
+func (e *evaluator) involve(rv *reviewer) {
+	if rv.involved {
+		return
+	}
+	rv.involved = true
+	rv.authored, rv.committed, rv.coAuthored, rv.pushed = -1, -1, -1, -1
+	login := rv.login
+	for i := range e.f.Commits {
+		c := &e.f.Commits[i]
+		if rv.authored < 0 && c.Author == login {
+			rv.authored = i
+		}
+		if rv.committed < 0 && c.Committer == login && login != webFlow {
+			rv.committed = i
+		}
+		if rv.coAuthored < 0 && slices.Contains(c.CoAuthors, login) {
+			rv.coAuthored = i
+		}
+	}
+	for i := range e.f.Pushes {
+		if e.f.Pushes[i].Pusher == login {
+			rv.pushed = i
+			break
+		}
+	}
 }
 
 // latestReviews returns, per reviewer and sorted by login, the latest review that is
@@ -116,33 +149,32 @@ func (a *Approvals) fromText() string {
 	return a.memberText()
 }
 
-// dependent returns why login is not independent of the change, or "" when they are.
-// The PR author is always excluded; the rest follows independent_of.
-func (e *evaluator) dependent(login string, a *Approvals) string {
+// dependent returns why the reviewer is not independent of the change, or "" when they
+// are. The PR author is always excluded; the rest follows independent_of. Of several
+// reasons, the one on the earliest commit is given (authored, then committed, then
+// co-authored on the same commit), then pushes.
+func (e *evaluator) dependent(rv *reviewer, a *Approvals) string {
 	f := e.f
+	login := rv.login
 	if login == f.PullRequest.Author {
 		return login + " is the author of the pull request"
 	}
-	if a.notCommitters || a.notCoAuthors {
-		for i := range f.Commits {
-			c := &f.Commits[i]
-			if a.notCommitters && c.Author == login {
-				return login + " authored " + short(c.SHA)
-			}
-			if a.notCommitters && c.Committer == login && login != webFlow {
-				return login + " committed " + short(c.SHA)
-			}
-			if a.notCoAuthors && slices.Contains(c.CoAuthors, login) {
-				return login + " co-authored " + short(c.SHA)
-			}
+	e.involve(rv)
+	best, verb := -1, ""
+	consider := func(enabled bool, idx int, v string) {
+		if enabled && idx >= 0 && (best < 0 || idx < best) {
+			best, verb = idx, v
 		}
 	}
-	if a.notPushers {
-		for i := range f.Pushes {
-			if f.Pushes[i].Pusher == login {
-				return login + " pushed " + short(f.Pushes[i].After) + " at " + clock(f.Pushes[i].At)
-			}
-		}
+	consider(a.notCommitters, rv.authored, " authored ")
+	consider(a.notCommitters, rv.committed, " committed ")
+	consider(a.notCoAuthors, rv.coAuthored, " co-authored ")
+	if best >= 0 {
+		return login + verb + short(f.Commits[best].SHA)
+	}
+	if a.notPushers && rv.pushed >= 0 {
+		p := &f.Pushes[rv.pushed]
+		return login + " pushed " + short(p.After) + " at " + clock(p.At)
 	}
 	return ""
 }
@@ -153,14 +185,15 @@ func (e *evaluator) approvals(a *Approvals) RequirementResult {
 	revs := e.latestReviews()
 	q := RequirementResult{Kind: KindApprovals, Evidence: make([]Evidence, 0, len(revs))}
 	var counted, blockers []string
-	for _, rv := range revs {
+	for k := range revs {
+		rv := &revs[k]
 		r := rv.review
 		login := rv.login
 		switch r.State {
 		case reviewApproved:
 			why := e.ineligible(login, a)
 			if why == "" {
-				why = e.dependent(login, a)
+				why = e.dependent(rv, a)
 			}
 			if why == "" && a.OnHead && r.CommitID != head {
 				why = login + " approved " + short(r.CommitID) + ", head is " + short(head)

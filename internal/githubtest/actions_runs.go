@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -43,7 +44,7 @@ func (r *Repo) SetWorkflowRun(run WorkflowRun) {
 	wr := r.s.workflowRuns()
 	wr.mu.Lock()
 	defer wr.mu.Unlock()
-	key := lowerName(r.FullName)
+	key := strings.ToLower(r.FullName)
 	if wr.runs[key] == nil {
 		wr.runs[key] = map[int64]WorkflowRun{}
 	}
@@ -53,7 +54,7 @@ func (r *Repo) SetWorkflowRun(run WorkflowRun) {
 func (wr *workflowRuns) handleGet(w http.ResponseWriter, req *http.Request, repo *Repo) {
 	id, err := strconv.ParseInt(req.PathValue("run"), 10, 64)
 	wr.mu.Lock()
-	run, ok := wr.runs[lowerName(repo.FullName)][id]
+	run, ok := wr.runs[strings.ToLower(repo.FullName)][id]
 	wr.mu.Unlock()
 	if err != nil || !ok {
 		writeError(w, http.StatusNotFound, "Not Found")
@@ -66,9 +67,9 @@ func (wr *workflowRuns) handleGet(w http.ResponseWriter, req *http.Request, repo
 		"id": run.ID, "node_id": nodeID("WorkflowRun", run.ID), "name": "deploy", "head_sha": run.HeadSHA,
 		"head_branch": run.HeadBranch, "event": run.Event, "status": "waiting", "conclusion": nil,
 		"run_attempt": 1, "pull_requests": []any{},
-		"url":         fmt.Sprintf("%srepos/%s/actions/runs/%d", repo.s.APIURL, repo.FullName, run.ID),
-		"html_url":    fmt.Sprintf("%s/%s/actions/runs/%d", repo.s.URL, repo.FullName, run.ID),
-		"actor":       userJSON(run.Actor), "triggering_actor": userJSON(run.TriggeringActor),
-		"repository":  repoJSON, "created_at": ts(baseTime), "updated_at": ts(baseTime),
+		"url":      fmt.Sprintf("%srepos/%s/actions/runs/%d", repo.s.APIURL, repo.FullName, run.ID),
+		"html_url": fmt.Sprintf("%s/%s/actions/runs/%d", repo.s.URL, repo.FullName, run.ID),
+		"actor":    userJSON(run.Actor), "triggering_actor": userJSON(run.TriggeringActor),
+		"repository": repoJSON, "created_at": ts(baseTime), "updated_at": ts(baseTime),
 	})
 }
