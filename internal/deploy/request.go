@@ -11,6 +11,7 @@ import (
 // Request is one deployment_protection_rule "requested" event, as the gate needs it.
 type Request struct {
 	DeliveryID     string
+	Action         string // only "requested" asks for an answer
 	InstallationID int64
 	Owner, Repo    string
 	DefaultBranch  string // the policy is read from here, never from the deployed ref
@@ -53,7 +54,7 @@ func DecodeRequest(deliveryID string, payload []byte) (Request, error) {
 	}
 	d := ev.GetDeployment()
 	r := Request{
-		DeliveryID: deliveryID, InstallationID: ev.GetInstallation().GetID(),
+		DeliveryID: deliveryID, Action: ev.GetAction(), InstallationID: ev.GetInstallation().GetID(),
 		Owner: owner, Repo: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(),
 		Environment: ev.GetEnvironment(), SHA: extra.SHA, Ref: extra.Ref, Event: ev.GetEvent(),
 		CallbackURL: ev.GetDeploymentCallbackURL(),

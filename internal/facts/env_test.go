@@ -90,11 +90,14 @@ func (e *env) addLinearPR(number, n int, author string, files []string) githubte
 // golden compares got, as indented JSON, with testdata/name (rewritten with -update).
 func golden(t *testing.T, name string, got any) {
 	t.Helper()
-	b, err := json.MarshalIndent(got, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep "<e-mail>" in trailers readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(got); err != nil {
 		t.Fatal(err)
 	}
-	b = append(b, '\n')
+	b := buf.Bytes()
 	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(path, b, 0o644); err != nil {

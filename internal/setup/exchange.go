@@ -48,21 +48,7 @@ func exchange(ctx context.Context, c *github.Client, code string) (Credentials, 
 	defer cancel()
 	cfg, resp, err := c.Apps.CompleteAppManifest(ctx, url.PathEscape(code))
 	if err != nil {
-		e := &exchangeError{err: fmt.Errorf("exchange manifest code: %w", err), retryable: true}
-		var ge *github.ErrorResponse
-		if errors.As(err, &ge) && ge.Response != nil {
-			e.status = ge.Response.StatusCode
-		} else if resp != nil && resp.Response != nil {
-			e.status = resp.StatusCode
-		}
-		// A 4xx is GitHub's final word on this code; anything else (5xx, timeout, refused
-		// connection, rate limit) may pass.
-		if e.status >= 400 && e.status < 500 && e.status != http.StatusTooManyRequests {
-			var rl *github.RateLimitError
-			var arl *github.AbuseRateLimitError
-			e.retryable = errors.As(err, &rl) || errors.As(err, &arl)
-		}
-		return Credentials{}, "", e
+		return Credentials{}, "", classify(err, resp)
 	}
 	creds := Credentials{
 		AppID:         cfg.GetID(),
@@ -77,4 +63,33 @@ func exchange(ctx context.Context, c *github.Client, code string) (Credentials, 
 		return Credentials{}, "", &exchangeError{status: resp.StatusCode, err: fmt.Errorf("GitHub returned incomplete app credentials: %w", err)}
 	}
 	return creds, cfg.GetName(), nil
+}
+
+// classify turns a go-github error into an exchangeError. Its message never contains the
+// request URL: the URL holds the code, which is worth the app's private key for an hour and
+// must not reach the logs.
+func classify(err error, resp *github.Response) *exchangeError {
+	e := &exchangeError{retryable: true}
+	var ge *github.ErrorResponse
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ge) && ge.Response != nil:
+		e.status = ge.Response.StatusCode
+		e.err = fmt.Errorf("exchange manifest code: GitHub answered %d: %s", e.status, ge.Message)
+	case errors.As(err, &ue):
+		e.err = fmt.Errorf("exchange manifest code: %s: %w", ue.Op, ue.Err)
+	default:
+		if resp != nil && resp.Response != nil {
+			e.status = resp.StatusCode
+		}
+		e.err = fmt.Errorf("exchange manifest code: GitHub answered %d", e.status)
+	}
+	// A 4xx is GitHub's final word on this code, except rate limits; anything else (5xx,
+	// timeout, refused connection) may pass, and the code stays valid for an hour.
+	if e.status >= 400 && e.status < 500 && e.status != http.StatusTooManyRequests {
+		var rl *github.RateLimitError
+		var arl *github.AbuseRateLimitError
+		e.retryable = errors.As(err, &rl) || errors.As(err, &arl)
+	}
+	return e
 }

@@ -1,0 +1,83 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
+)
+
+// RecordedFacts are the facts of a deployment decision as the audit log keeps them: the
+// document the policy saw (inline, so `policy eval` can read it back), plus where the
+// gate found each part.
+type RecordedFacts struct {
+	policy.DeploymentFacts
+	RunID        int64        `json:"run_id"`
+	PolicyRef    string       `json:"policy_ref"`
+	DeployerFrom Deployer     `json:"deployer_from"`
+	PREvidence   []PREvidence `json:"pr_evidence"`
+}
+
+// decide loads the default branch's policy (never the deployed ref: a deployment must not
+// choose its own rules), gathers the facts the applicable rules need, and evaluates.
+func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, runID int64, subject string) (RecordedFacts, store.PolicySource, policy.DeploymentDecision, error) {
+	rf := RecordedFacts{RunID: runID, PREvidence: []PREvidence{},
+		DeploymentFacts: policy.DeploymentFacts{Environment: r.Environment, SHA: r.SHA, Ref: r.Ref, Event: r.Event,
+			PullRequests: []policy.DeployedPR{}, Checks: []policy.Check{}}}
+	branch := r.DefaultBranch
+	if branch == "" {
+		repo, _, err := client.Repositories.Get(ctx, r.Owner, r.Repo)
+		if err != nil {
+			return rf, store.PolicySource{}, policy.DeploymentDecision{}, fmt.Errorf("default branch of %s: %w", r.FullName(), err)
+		}
+		branch = repo.GetDefaultBranch()
+	}
+	rf.PolicyRef = branch
+	dep, err := resolveDeployer(ctx, client, r, runID)
+	if err != nil {
+		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
+	}
+	rf.DeployerFrom, rf.Deployer, rf.DeployerIsBot = dep, dep.Login, !dep.Person
+	loaded, err := g.Evaluator.Policies.Load(ctx, client, r.Owner, r.Repo, branch)
+	if err != nil {
+		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
+	}
+	if loaded.Err != nil {
+		return rf, loaded.Source, policy.DeploymentErrorDecision(r.Environment, r.SHA, loaded.Err), nil
+	}
+	opts := policy.DeploymentOptions{UnknownEnvironments: g.RejectUnknown}
+	if opts.Evaluate(loaded.Policy, rf.DeploymentFacts).NoRuleApplied {
+		// No rule names the environment: nothing to gather, the answer depends on the
+		// environment alone.
+		return rf, loaded.Source, opts.Evaluate(loaded.Policy, rf.DeploymentFacts), nil
+	}
+	if r.SHA == "" {
+		return rf, loaded.Source, policy.DeploymentErrorDecision(r.Environment, r.SHA,
+			fmt.Errorf("the deployment names no commit SHA: nothing to judge")), nil
+	}
+	prs, err := g.pullsOf(ctx, client, r)
+	if err != nil {
+		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
+	}
+	for _, pr := range prs {
+		dp, ev, err := g.deployedPR(ctx, client, r, pr, subject)
+		if err != nil {
+			return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
+		}
+		rf.PullRequests = append(rf.PullRequests, dp)
+		rf.PREvidence = append(rf.PREvidence, ev)
+	}
+	checks, _, err := g.Evaluator.Gatherer.CheckResults(ctx, client, r.Owner, r.Repo, r.SHA)
+	if err != nil {
+		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
+	}
+	rf.Checks = append(rf.Checks, checks...)
+	d := opts.Evaluate(loaded.Policy, rf.DeploymentFacts)
+	if d.State == policy.DeploymentRejected && !dep.Person && dep.Note != "" {
+		d.Reason += " (" + dep.Note + ")"
+	}
+	return rf, loaded.Source, d, nil
+}

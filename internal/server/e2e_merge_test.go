@@ -1,0 +1,107 @@
+package server_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/githubtest"
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+func merge(h *e2etest.Harness, number int, by string) githubtest.PR {
+	p := h.Repo.PR(number)
+	p.State, p.Merged, p.MergedBy = "closed", true, by
+	p.MergeCommitSHA = e2etest.SHA("merge-" + p.HeadSHA[:8])
+	p.MergedAt = time.Now().UTC()
+	h.Repo.SetPR(p)
+	h.Send("pull_request", githubtest.PullRequestEvent("closed", h.Repo, h.Repo.PR(number), by))
+	h.WaitIdle()
+	return h.Repo.PR(number)
+}
+
+func TestMergeIsRecordedWithTheDecisionThatStood(t *testing.T) {
+	h := strictHarness(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 50, Author: "alice"})
+	h.PassBuild(pr.HeadSHA)
+	h.Approve(50, "bob")
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+	h.WaitIdle()
+	merged := merge(h, 50, "bob")
+	recs := records(t, h, store.Filter{Repo: "acme/payments", PR: 50, Kinds: []store.Kind{store.KindMerge, store.KindViolation}})
+	if len(recs) != 1 || recs[0].Kind != store.KindMerge {
+		t.Fatalf("want one merge record, got %+v", recs)
+	}
+	m := recs[0]
+	if m.Outcome != "pass" || m.SHA != merged.MergeCommitSHA || m.Actor != "bob" {
+		t.Errorf("merge record: outcome %q sha %q actor %q", m.Outcome, m.SHA, m.Actor)
+	}
+	var d struct {
+		Outcome string `json:"outcome"`
+	}
+	if err := json.Unmarshal(m.Decision, &d); err != nil || d.Outcome != "pass" {
+		t.Errorf("merge record should carry the decision that stood: %s (%v)", m.Decision, err)
+	}
+}
+
+func TestBypassMergeIsAViolation(t *testing.T) {
+	h := strictHarness(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 51, Author: "alice"})
+	h.CheckRun(pr.HeadSHA, e2etest.InProgress)
+	h.WaitIdle()
+	merge(h, 51, "admin")
+	recs := records(t, h, store.Filter{Repo: "acme/payments", PR: 51, Kinds: []store.Kind{store.KindViolation}})
+	if len(recs) != 1 {
+		t.Fatalf("want one violation, got %d", len(recs))
+	}
+	if recs[0].Actor != "admin" || !strings.Contains(string(recs[0].Facts), "pending") {
+		t.Errorf("violation should name who merged and the decision: actor %q facts %s", recs[0].Actor, recs[0].Facts)
+	}
+}
+
+func TestMergeGroupPassesOnlyWhenEveryPRPasses(t *testing.T) {
+	h := strictHarness(t)
+	ok := h.OpenPR(e2etest.PRSpec{Number: 52, Author: "alice"})
+	h.PassBuild(ok.HeadSHA)
+	h.Approve(52, "bob")
+	h.CheckRun(ok.HeadSHA, e2etest.Concluded("success"))
+	notOK := h.OpenPR(e2etest.PRSpec{Number: 53, Author: "alice"})
+	h.PassBuild(notOK.HeadSHA)
+	h.WaitIdle()
+
+	group1 := e2etest.SHA("group-1")
+	h.Send("merge_group", githubtest.MergeGroupEvent(h.Repo, group1, "", "main", []int{52}))
+	h.CheckRun(group1, e2etest.Concluded("success"))
+
+	group2 := e2etest.SHA("group-2")
+	h.Send("merge_group", githubtest.MergeGroupEvent(h.Repo, group2, "", "main", []int{52, 53}))
+	run := h.CheckRun(group2, e2etest.Concluded("failure"))
+	if !strings.Contains(run.Output.Title, "#53") {
+		t.Errorf("title should name the failing PR: %q", run.Output.Title)
+	}
+}
+
+// A burst of ten check completions inside the window costs one evaluation, and an
+// evaluation that changes nothing writes nothing.
+func TestCoalescingAndNoRedundantWrites(t *testing.T) {
+	h := e2etest.Start(t, e2etest.WithCoalesceWindow(time.Second))
+	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
+	h.Repo.SetPermission("bob", "write")
+	pr := h.OpenPR(e2etest.PRSpec{Number: 54, Author: "alice"})
+	h.CheckRun(pr.HeadSHA, e2etest.InProgress)
+	h.WaitIdle()
+	before := countRecords(t, h, store.KindPRDecision)
+	writes := len(h.GH.CheckRunWrites("acme/payments"))
+	for i := 0; i < 10; i++ {
+		h.CompleteCheck(pr.HeadSHA, "lint-"+string(rune('a'+i)), "github-actions", 15368, "success")
+	}
+	h.WaitIdle()
+	if got := countRecords(t, h, store.KindPRDecision) - before; got != 1 {
+		t.Errorf("ten check completions gave %d evaluations, want 1", got)
+	}
+	if got := len(h.GH.CheckRunWrites("acme/payments")) - writes; got != 0 {
+		t.Errorf("unchanged result written %d times", got)
+	}
+}
