@@ -119,7 +119,13 @@ func (e *evaluator) ineligible(login string, a *Approvals) string {
 			}
 		}
 		if !inTeam {
-			return login + " is not in " + a.memberText()
+			switch {
+			case len(a.Users) == 0:
+				return login + " is not in " + orList(a.Teams)
+			case len(a.Teams) == 0:
+				return login + " is not listed in from.users"
+			}
+			return login + " is not in " + orList(a.Teams) + " nor listed in from.users"
 		}
 	}
 	if a.Permission != "" {

@@ -60,7 +60,10 @@ deployments:
 			state: DeploymentRejected, out: OutcomeFail, text: "carol co-authored #42"},
 		{name: "deployer pushed", facts: func(f *DeploymentFacts) { f.Deployer = "dave" },
 			state: DeploymentRejected, out: OutcomeFail, text: "dave pushed to #42"},
-		{name: "deployer authored a commit", facts: func(f *DeploymentFacts) { f.Deployer = "frank"; f.PullRequests[0].CommitAuthors = []string{"alice", "frank"} },
+		{name: "deployer authored a commit", facts: func(f *DeploymentFacts) {
+			f.Deployer = "frank"
+			f.PullRequests[0].CommitAuthors = []string{"alice", "frank"}
+		},
 			state: DeploymentRejected, out: OutcomeFail, text: "frank authored commits of #42"},
 		{name: "bot deployer", facts: func(f *DeploymentFacts) { f.Deployer = "github-actions[bot]"; f.DeployerIsBot = true },
 			state: DeploymentRejected, out: OutcomeFail, text: "deployer github-actions[bot] is not a person"},

@@ -16,7 +16,7 @@ const (
 	DefaultMaxCommits = 250
 	DefaultMaxFiles   = 3000
 	// DefaultCacheEntries bounds each SHA-keyed cache so a long-running server does not
-	// grow without limit; a evicted entry only costs a refetch.
+	// grow without limit; an evicted entry only costs a refetch.
 	DefaultCacheEntries = 4096
 )
 
@@ -67,10 +67,11 @@ func New(opts ...Option) *Gatherer {
 	for _, o := range opts {
 		o(g)
 	}
-	if g.maxCommits <= 0 {
+	// GitHub never lists more than its own caps, so a larger cap would hide truncation.
+	if g.maxCommits <= 0 || g.maxCommits > DefaultMaxCommits {
 		g.maxCommits = DefaultMaxCommits
 	}
-	if g.maxFiles <= 0 {
+	if g.maxFiles <= 0 || g.maxFiles > DefaultMaxFiles {
 		g.maxFiles = DefaultMaxFiles
 	}
 	if g.cacheEntries <= 0 {

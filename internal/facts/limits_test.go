@@ -33,6 +33,7 @@ func TestPullRequestLimits(t *testing.T) {
 		{"pagination over 100 commits", nil, 230, 120, 230, 120, nil, 3, 2},
 		{"exactly GitHub's 250", nil, 250, 1, 250, 1, nil, 3, 1},
 		{"over 250: GitHub stops, the PR count tells", nil, 300, 1, 250, 1, &policy.Truncated{Commits: true}, 3, 1},
+		{"a cap above GitHub's is clamped", []Option{WithMaxCommits(1000), WithMaxFiles(10000)}, 300, 1, 250, 1, &policy.Truncated{Commits: true}, 3, 1},
 		{"own commit cap mid-page", []Option{WithMaxCommits(120)}, 230, 1, 120, 1, &policy.Truncated{Commits: true}, 2, 1},
 		{"own commit cap on a page boundary", []Option{WithMaxCommits(200)}, 230, 1, 200, 1, &policy.Truncated{Commits: true}, 2, 1},
 		{"own file cap", []Option{WithMaxFiles(150)}, 1, 400, 1, 150, &policy.Truncated{Files: true}, 1, 2},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/rs/zerolog"
 
 	"github.com/foureyes/foureyes/policy"
 )
@@ -83,6 +84,9 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 		}
 		f.Users = users
 	}
+	zerolog.Ctx(ctx).Debug().Str("github_sha", headSHA).Int("github_requests", st.Requests).
+		Int("github_not_modified", st.NotModified).Int("facts_cache_hits", st.CacheHits).
+		Int("commits", len(f.Commits)).Int("changed_files", len(f.ChangedFiles)).Msg("gathered pull request facts")
 	return f, st, nil
 }
 

@@ -15,10 +15,10 @@ import (
 	"github.com/foureyes/foureyes/internal/githubtest"
 )
 
-// bearer authenticates every request with a fixed Authorization header.
-type bearer struct{ auth string }
+// hookBearer authenticates every request with a fixed Authorization header.
+type hookBearer struct{ auth string }
 
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+func (b hookBearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", b.auth)
 	return http.DefaultTransport.RoundTrip(r)
@@ -26,15 +26,15 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func deliveriesClient(t *testing.T, s *githubtest.Server, auth string) *github.Client {
 	t.Helper()
-	c, err := github.NewClient(&http.Client{Transport: bearer{auth}}).WithEnterpriseURLs(s.APIURL, s.APIURL)
+	c, err := github.NewClient(&http.Client{Transport: hookBearer{auth}}).WithEnterpriseURLs(s.APIURL, s.APIURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// listAll pages GET /app/hook/deliveries by cursor, as the reconciler does.
-func listAll(t *testing.T, c *github.Client, perPage int) (ids []int64, pages int) {
+// listAllHookDeliveries pages GET /app/hook/deliveries by cursor, as the reconciler does.
+func listAllHookDeliveries(t *testing.T, c *github.Client, perPage int) (ids []int64, pages int) {
 	t.Helper()
 	opts := &github.ListCursorOptions{PerPage: perPage}
 	for {
@@ -75,7 +75,7 @@ func TestHookDeliveriesList(t *testing.T) {
 				d := s.AddHookDelivery(githubtest.HookDelivery{DeliveredAt: base.Add(time.Duration(i) * time.Minute)}, "pull_request", nil)
 				want = append([]int64{d.ID}, want...) // newest first
 			}
-			got, pages := listAll(t, deliveriesClient(t, s, "Bearer "+s.AppJWT()), tc.perPage)
+			got, pages := listAllHookDeliveries(t, deliveriesClient(t, s, "Bearer "+s.AppJWT()), tc.perPage)
 			if pages != tc.wantPages {
 				t.Errorf("pages = %d, want %d", pages, tc.wantPages)
 			}
@@ -154,15 +154,15 @@ func TestHookDeliveriesAuth(t *testing.T) {
 	}
 }
 
-// target is a webhook receiver that answers status and remembers what it got.
-type target struct {
+// hookTarget is a webhook receiver that answers status and remembers what it got.
+type hookTarget struct {
 	mu     sync.Mutex
 	status int
 	got    []http.Header
 	bodies []string
 }
 
-func (tg *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (tg *hookTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
@@ -188,7 +188,7 @@ func TestHookDeliveriesRedeliver(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := githubtest.New(t)
-			tg := &target{status: tc.target}
+			tg := &hookTarget{status: tc.target}
 			if tc.target != 0 {
 				hs := httptest.NewServer(tg)
 				t.Cleanup(hs.Close)
@@ -272,7 +272,7 @@ func TestDeliverHookRecordsOutcome(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := githubtest.New(t)
-			hs := httptest.NewServer(&target{status: tc.status})
+			hs := httptest.NewServer(&hookTarget{status: tc.status})
 			t.Cleanup(hs.Close)
 			s.SetHookTarget(hs.URL, "x")
 			d := s.DeliverHook("pull_request", "opened", []byte(`{}`))
@@ -283,7 +283,7 @@ func TestDeliverHookRecordsOutcome(t *testing.T) {
 	}
 	t.Run("unreachable", func(t *testing.T) {
 		s := githubtest.New(t)
-		hs := httptest.NewServer(&target{status: 200})
+		hs := httptest.NewServer(&hookTarget{status: 200})
 		hs.Close()
 		s.SetHookTarget(hs.URL, "x")
 		if d := s.DeliverHook("push", "", []byte(`{}`)); d.Status == "OK" || d.StatusCode != 0 {

@@ -37,14 +37,19 @@ func accepted(err error) bool {
 	return errors.As(err, &a)
 }
 
-// permanent reports whether GitHub refused a request in a way a retry cannot fix (a 4xx
-// other than a rate limit), e.g. a delivery that left the three-day window.
+// permanent reports whether GitHub refused a request about this delivery in a way a retry
+// cannot fix: it does not know the delivery (404, 410) or will not redeliver it (422, e.g.
+// past the three-day window). 401 and 403 are not: they say something about our
+// credentials or the rate limit, which the next run may not share.
 func permanent(resp *github.Response, err error) bool {
 	if err == nil || rateLimited(err) || resp == nil || resp.Response == nil {
 		return false
 	}
-	c := resp.StatusCode
-	return c >= 400 && c < 500 && c != http.StatusTooManyRequests && c != http.StatusRequestTimeout
+	switch resp.StatusCode {
+	case http.StatusNotFound, http.StatusGone, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }
 
 // sleepCtx waits d or until ctx ends. It is the default pause between mutating requests

@@ -198,6 +198,13 @@ func (r *Reconciler) redeliver(ctx context.Context, events []guidAttempts, lastR
 	maxPerRun := orDefault(r.MaxPerRun, DefaultMaxPerRun)
 	minRemaining := orDefault(r.MinRemaining, defaultMinRemaining)
 	requested := 0
+	stopped := false // a bound or the rate limit ended requesting; the rest is only counted
+	stop := func(why string) {
+		stopped = true
+		if res.Truncated == "" {
+			res.Truncated = why
+		}
+	}
 	for _, ev := range events {
 		if ev.OK {
 			continue
@@ -226,15 +233,15 @@ func (r *Reconciler) redeliver(ctx context.Context, events []guidAttempts, lastR
 		}
 		r.Metrics.add(func(m *Metrics) Counter { return m.DeliveriesFailed }, 1)
 
-		if res.Truncated != "" {
+		if stopped {
 			continue // count what is left, request nothing more
 		}
 		if requested >= maxPerRun {
-			res.Truncated = "max redeliveries per run"
+			stop("max redeliveries per run")
 			continue
 		}
 		if lowBudget(lastResp, minRemaining) {
-			res.Truncated = "rate budget low"
+			stop("rate budget low")
 			continue
 		}
 		if requested > 0 {
@@ -256,7 +263,7 @@ func (r *Reconciler) redeliver(ctx context.Context, events []guidAttempts, lastR
 			}
 			log.Info().Msg("lost webhook redelivered")
 		case rateLimited(err):
-			res.Truncated = "rate limit while redelivering"
+			stop("rate limit while redelivering")
 			res.Errors++
 			log.Warn().Err(err).Msg("redelivery refused by the rate limit; next run retries")
 		case permanent(resp, err):

@@ -121,7 +121,7 @@ func TestReconcilerBoundsAndErrors(t *testing.T) {
 		name      string
 		failing   []string // GUIDs with one failed attempt, oldest first
 		maxPerRun int
-		failPOST  func(gh *githubtest.Server)
+		setup     func(gh *githubtest.Server) // error injection
 		runs      []run
 	}{
 		{
@@ -130,28 +130,33 @@ func TestReconcilerBoundsAndErrors(t *testing.T) {
 		},
 		{
 			name: "primary rate limit stops the run; next run retries", failing: []string{"g1", "g2"},
-			failPOST: func(gh *githubtest.Server) {
+			setup: func(gh *githubtest.Server) {
 				gh.Fail("POST", "/app/hook/deliveries/*/attempts", http.StatusForbidden, 1, pastReset)
 			},
 			runs: []run{{truncated: true, errors: 1}, {redelivered: []string{"g1", "g2"}}},
 		},
 		{
 			name: "secondary rate limit stops the run; next run retries", failing: []string{"g1"},
-			failPOST: func(gh *githubtest.Server) {
+			setup: func(gh *githubtest.Server) {
 				gh.Fail("POST", "/app/hook/deliveries/*/attempts", http.StatusForbidden, 1, map[string]string{"Retry-After": "0"})
 			},
 			runs: []run{{truncated: true, errors: 1}, {redelivered: []string{"g1"}}},
 		},
 		{
 			name: "transient error is retried next run", failing: []string{"g1", "g2"},
-			failPOST: func(gh *githubtest.Server) {
+			setup: func(gh *githubtest.Server) {
 				gh.Fail("POST", "/app/hook/deliveries/*/attempts", http.StatusBadGateway, 1, nil)
 			},
 			runs: []run{{redelivered: []string{"g2"}, errors: 1}, {redelivered: []string{"g1"}}},
 		},
 		{
+			name: "low rate budget: the webhook path keeps what is left", failing: []string{"g1"},
+			setup: func(gh *githubtest.Server) { gh.SetRateLimit(50) },
+			runs:  []run{{truncated: true}, {truncated: true}},
+		},
+		{
 			name: "refused for good is marked and never retried", failing: []string{"g1"},
-			failPOST: func(gh *githubtest.Server) {
+			setup: func(gh *githubtest.Server) {
 				gh.Fail("POST", "/app/hook/deliveries/*/attempts", http.StatusUnprocessableEntity, 1, nil)
 			},
 			runs: []run{{refused: []string{"g1"}}, {}},
@@ -163,8 +168,8 @@ func TestReconcilerBoundsAndErrors(t *testing.T) {
 			for i, g := range tc.failing {
 				gh.AddHookDelivery(failed(g, time.Duration(len(tc.failing)-i)*time.Minute), "pull_request", nil)
 			}
-			if tc.failPOST != nil {
-				tc.failPOST(gh)
+			if tc.setup != nil {
+				tc.setup(gh)
 			}
 			st := openStore(t, storetest.New(t, "sqlite"))
 			r, _ := newReconciler(t, gh, st)

@@ -86,7 +86,7 @@ func summary(d policy.Decision) string {
 	if d.Outcome == policy.OutcomeError {
 		b.WriteString("The policy file could not be read:\n\n")
 		for _, e := range d.Errors {
-			b.WriteString("- `" + cell(e) + "`\n")
+			b.WriteString("- `" + escape(oneLine(e)) + "`\n")
 		}
 		return b.String()
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 
+	"github.com/foureyes/foureyes/internal/deploy"
 	"github.com/foureyes/foureyes/internal/evaluate"
 	"github.com/foureyes/foureyes/internal/facts"
 	"github.com/foureyes/foureyes/internal/ghclient"
@@ -50,6 +51,9 @@ func (s *Server) startApp() error {
 		&handler.PullRequest{Base: base}, &handler.PullRequestReview{Base: base}, &handler.CheckRun{Base: base},
 		&handler.CheckSuite{Base: base}, &handler.Status{Base: base}, &handler.Push{Base: base},
 		&handler.MergeGroup{Base: base}, &handler.Installation{Base: base},
+		&handler.DeploymentProtectionRule{Base: base, Gate: &deploy.Gate{Clients: clients, Store: s.store, Evaluator: ev,
+			Metrics: s.metrics, APIURL: cfg.GitHub.V3APIURL, RejectUnknown: cfg.Deployments.RejectUnknown, Now: s.now}},
+		&handler.DeploymentEvents{Base: base},
 	}
 	byEvent := map[string]githubapp.EventHandler{}
 	for _, h := range handlers {

@@ -70,22 +70,36 @@ func (c *coalescer) submit(deliveryID string, subjects []handler.Subject) {
 	}
 }
 
+// fire runs a batch once its window has passed and an evaluation slot is free. Until the
+// batch actually starts, later deliveries for the same PR still join it, so a backlog
+// never queues two evaluations of one PR.
 func (c *coalescer) fire(b *batch) {
 	c.mu.Lock()
 	if c.waiting[b.subject] != b || c.closed {
 		c.mu.Unlock()
 		return
 	}
-	delete(c.waiting, b.subject)
 	c.running.Add(1)
 	c.mu.Unlock()
 
 	go func() {
 		defer c.running.Done()
-		c.sem <- struct{}{}
-		err := c.evaluate(c.ctx, b.subject, b.deliveries)
-		<-c.sem
-		c.finish(b.deliveries, err)
+		select {
+		case c.sem <- struct{}{}:
+		case <-c.ctx.Done():
+			return
+		}
+		defer func() { <-c.sem }()
+		c.mu.Lock()
+		if c.waiting[b.subject] != b || c.closed {
+			c.mu.Unlock()
+			return
+		}
+		delete(c.waiting, b.subject)
+		deliveries := b.deliveries
+		c.mu.Unlock()
+		err := c.evaluate(c.ctx, b.subject, deliveries)
+		c.finish(deliveries, err)
 	}()
 }
 

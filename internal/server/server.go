@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -33,10 +34,11 @@ type Server struct {
 	logger  zerolog.Logger
 	now     func() time.Time
 
-	listener net.Listener
-	http     *http.Server
-	app      atomic.Pointer[http.Handler] // the webhook route: the app, or 503 in setup mode
-	setup    http.Handler                 // first-run pages, nil once registered
+	listener   net.Listener
+	http       *http.Server
+	app        atomic.Pointer[http.Handler] // the webhook route: the app, or 503 in setup mode
+	setup      http.Handler                 // first-run pages, nil when started registered
+	setupToken string                       // proves the setup page's visitor can read the log
 
 	mu      sync.Mutex
 	running *app // set once credentials exist
@@ -57,9 +59,13 @@ func New(cfg config.Config, st store.Store, logger zerolog.Logger) (*Server, err
 	}
 	s := &Server{cfg: cfg, store: st, metrics: metrics.New(), logger: logger, now: time.Now}
 	if !cfg.HasCredentials() {
+		// Whoever opens the setup page first would choose which GitHub App this server
+		// trusts: the page only works with the token printed in the server's log.
+		s.setupToken = rand.Text()
 		h, err := setup.NewHandler(setup.Config{
 			PublicURL: cfg.Server.PublicURL, WebURL: cfg.GitHub.WebURL, V3APIURL: cfg.GitHub.V3APIURL,
 			CredentialsFile: cfg.GitHub.CredentialsFile, Manifest: foureyes.AppManifest, Logger: logger,
+			SetupToken: s.setupToken,
 		}, s.registered)
 		if err != nil {
 			return nil, fmt.Errorf("setup pages: %w", err)
@@ -99,9 +105,17 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.logger.Info().Str("address", ln.Addr().String()).Str("mode", mode).Msg("foureyes is listening")
 	if mode == "setup" {
-		s.logger.Info().Msgf("no GitHub App credentials yet: open %s/setup to register foureyes", s.cfg.Server.PublicURL)
+		s.logger.Info().Msgf("no GitHub App credentials yet: open %s to register foureyes", s.SetupURL())
 	}
 	return nil
+}
+
+// SetupURL is the setup page's address with its token ("" once registered at start).
+func (s *Server) SetupURL() string {
+	if s.setupToken == "" {
+		return ""
+	}
+	return s.cfg.Server.PublicURL + "/setup?token=" + s.setupToken
 }
 
 // Addr is the listening address (useful with port 0).

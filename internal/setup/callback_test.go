@@ -187,12 +187,30 @@ func TestCallbackGitHubDown(t *testing.T) {
 	if len(e.registered()) != 0 {
 		t.Fatal("onRegistered called although GitHub failed")
 	}
+	// The code is still worth the private key: it must not reach the logs.
+	if logs := e.logs.String(); strings.Contains(logs, code) || !strings.Contains(logs, "502") {
+		t.Errorf("logs leak the code or miss the status:\n%s", logs)
+	}
 	// GitHub is back: the same link completes the registration.
 	if p := e.get(t, retry); p.status != http.StatusOK {
 		t.Fatalf("retry: status %d:\n%s", p.status, p.body)
 	}
 	if len(e.registered()) != 1 {
 		t.Fatal("retry did not register")
+	}
+}
+
+func TestCallbackGitHubRefuses(t *testing.T) {
+	e := newEnv(t)
+	code, state := e.startFlow(t)
+	e.gh.Fail("POST", "/app-manifests/*/conversions", http.StatusUnprocessableEntity, 1, nil)
+	p := e.get(t, callbackPath(code, state))
+	if p.status != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400", p.status)
+	}
+	mustContain(t, p.body, "GitHub refused the registration code", "422", `href="/setup"`)
+	if strings.Contains(p.body, `id="retry"`) {
+		t.Errorf("offers to retry a refused code")
 	}
 }
 
@@ -205,6 +223,9 @@ func TestCallbackGitHubUnreachable(t *testing.T) {
 		t.Fatalf("status %d, want 502", p.status)
 	}
 	mustContain(t, p.body, "GitHub could not be reached", `id="retry"`)
+	if logs := e.logs.String(); strings.Contains(logs, code) {
+		t.Errorf("logs leak the code:\n%s", logs)
+	}
 }
 
 func TestCallbackSwitchFails(t *testing.T) {
