@@ -8,10 +8,10 @@ func TestDecodeRequest(t *testing.T) {
 		"repository":{"name":"payments","full_name":"acme/payments","default_branch":"main","owner":{"login":"acme"}},
 		"installation":{"id":7}`
 	tests := []struct {
-		name, payload          string
+		name, payload    string
 		sha, ref, sender string
-		senderBot              bool
-		wantErr                bool
+		senderBot        bool
+		wantErr          bool
 	}{
 		{name: "payload sha and ref win", payload: `{` + envelope + `,"sha":"aaa","ref":"refs/heads/main",
 			"deployment":{"sha":"bbb","ref":"other","creator":{"login":"github-actions[bot]","type":"Bot"}},"sender":{"login":"erin","type":"User"}}`,

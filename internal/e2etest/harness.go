@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -94,7 +95,10 @@ func (h *Harness) baseConfig(t testing.TB) config.Config {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	cfg.Server.Port = 0 // a random free port
+	// A free port known before start, so public_url (the setup page's redirect, the
+	// manifest's hook URL) names the real address.
+	cfg.Server.Port = freePort(t)
+	cfg.Server.PublicURL = fmt.Sprintf("http://127.0.0.1:%d", cfg.Server.Port)
 	return cfg
 }
 
@@ -129,6 +133,15 @@ func (h *Harness) stop() {
 	_ = h.Server.Shutdown(ctx)
 	_ = h.Store.Close()
 	h.Server = nil
+}
+
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Restart stops the server gracefully and starts it again on the same store.

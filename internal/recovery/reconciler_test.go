@@ -121,6 +121,7 @@ func TestReconcilerBoundsAndErrors(t *testing.T) {
 		name      string
 		failing   []string // GUIDs with one failed attempt, oldest first
 		maxPerRun int
+		maxPages  int                         // with 2 attempts a page
 		setup     func(gh *githubtest.Server) // error injection
 		runs      []run
 	}{
@@ -150,6 +151,10 @@ func TestReconcilerBoundsAndErrors(t *testing.T) {
 			runs: []run{{redelivered: []string{"g2"}, errors: 1}, {redelivered: []string{"g1"}}},
 		},
 		{
+			name: "page limit: what was read is served, the checkpoint stays", failing: []string{"g1", "g2", "g3"}, maxPages: 1,
+			runs: []run{{redelivered: []string{"g2", "g3"}, truncated: true}},
+		},
+		{
 			name: "low rate budget: the webhook path keeps what is left", failing: []string{"g1"},
 			setup: func(gh *githubtest.Server) { gh.SetRateLimit(50) },
 			runs:  []run{{truncated: true}, {truncated: true}},
@@ -174,6 +179,9 @@ func TestReconcilerBoundsAndErrors(t *testing.T) {
 			st := openStore(t, storetest.New(t, "sqlite"))
 			r, _ := newReconciler(t, gh, st)
 			r.MaxPerRun = tc.maxPerRun
+			if tc.maxPages > 0 {
+				r.MaxPages, r.PerPage = tc.maxPages, 2
+			}
 			for i, want := range tc.runs {
 				res, err := r.RunOnce(ctx)
 				if err != nil {

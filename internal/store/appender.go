@@ -1,9 +1,6 @@
 package store
 
 import (
-"fmt"
-"os"
-"time"
 	"context"
 	"errors"
 	"sync"
@@ -59,11 +56,7 @@ func (a *appender) loop() {
 				break drain
 			}
 		}
-		t0 := time.Now()
 		err := a.commit(batch)
-		if os.Getenv("FE_DEBUG") != "" {
-			fmt.Fprintln(os.Stderr, "batch", len(batch), time.Since(t0))
-		}
 		for _, r := range batch {
 			r.done <- err
 		}
