@@ -269,3 +269,26 @@ func TestDeploymentEventsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentDeliveriesOneDecision: two deliveries of the same request handled at the
+// same time give one decision and one answer.
+func TestConcurrentDeliveriesOneDecision(t *testing.T) {
+	h := gatedHarness(t)
+	sha := approvedMerge(t, h, 1)
+	spec := e2etest.DeploySpec{Env: "production", SHA: sha, Sender: "erin"}
+	h.Send("deployment_protection_rule", h.DeployPayload(spec))
+	h.Send("deployment_protection_rule", h.DeployPayload(spec))
+	h.WaitIdle()
+	ok := 0
+	for _, r := range h.GH.DeploymentReviews() {
+		if r.Status == http.StatusNoContent {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Errorf("successful answers = %d, want 1", ok)
+	}
+	if d := h.Records(store.Filter{Kinds: []store.Kind{store.KindDeploymentDecision}, SHA: sha}); len(d) != 1 {
+		t.Errorf("decision records = %d, want 1", len(d))
+	}
+}

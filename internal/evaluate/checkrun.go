@@ -31,6 +31,11 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, owner, r
 		status = "in_progress"
 	}
 	fp := fingerprint(status, out, anns)
+	if status == "in_progress" {
+		// GitHub marks a run left in progress for 14 days stale: an unchanged pending
+		// result is still rewritten once a week.
+		fp += fmt.Sprintf("/week-%d", e.Now().Unix()/(7*24*3600))
+	}
 	prev, err := e.Store.GetCheckRun(ctx, full, sha, e.CheckName)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("look up check run: %w", err)

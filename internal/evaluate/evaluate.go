@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -35,6 +37,18 @@ type Evaluator struct {
 	CheckName string
 	Missing   string // what a repository without policy gets: neutral or failure
 	Now       func() time.Time
+
+	// locks serialise evaluations of the same PR inside this process (the coalescer, the
+	// sweeper and merge groups may ask at once), so one head SHA never gets two runs.
+	locks [64]sync.Mutex
+}
+
+func (e *Evaluator) lock(t Target) func() {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s/%s#%d", t.Owner, t.Repo, t.Number)
+	m := &e.locks[h.Sum32()%uint32(len(e.locks))]
+	m.Lock()
+	return m.Unlock
 }
 
 // Target names one pull request.
@@ -56,6 +70,7 @@ type Result struct {
 // PullRequest evaluates one PR and publishes the result. A closed PR is not evaluated.
 // The returned error is what the inbox retries (facts.IsTransient).
 func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
+	defer e.lock(t)()
 	start := e.Now()
 	ctx, counter := ghclient.WithCounter(ctx)
 	client, err := e.Clients.NewInstallationClient(t.InstallationID)

@@ -16,12 +16,14 @@ import (
 )
 
 // PolicyLoader reads a repository's policy from a given ref (always the PR's base branch,
-// never its head: a PR must not be able to weaken its own rules), falling back to the
-// org's .github repository, and merges it with the server's baseline.
+// never its head: a PR must not be able to weaken its own rules) and merges it over the
+// baseline: the server's baseline file plus the org's policy in its .github repository.
+// Baseline rules always apply; a repository can only add rules.
 type PolicyLoader struct {
 	path     string
-	loader   *appconfig.Loader
-	baseline *policy.Policy
+	repo     *appconfig.Loader // the repository's own file
+	org      *appconfig.Loader // the org's file in its .github repository
+	baseline *policy.Policy    // the server's baseline file, nil when none
 }
 
 // Loaded is the policy that judges one change, and where it came from.
@@ -35,8 +37,8 @@ type Loaded struct {
 	Err error
 }
 
-// NewPolicyLoader builds a loader for path (".github/foureyes.yml") with the org default
-// in orgRepo, and the baseline file (may be "").
+// NewPolicyLoader builds a loader for path (".github/foureyes.yml") with the org policy in
+// orgRepo, and the server's baseline file (may be "").
 func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) {
 	var baseline *policy.Policy
 	if baselineFile != "" {
@@ -49,13 +51,12 @@ func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) 
 		}
 	}
 	orgPath := strings.TrimPrefix(path, ".github/")
+	// Remote references would let a file point the policy elsewhere: off.
 	return &PolicyLoader{
 		path:     path,
 		baseline: baseline,
-		loader: appconfig.NewLoader([]string{path},
-			appconfig.WithOwnerDefault(orgRepo, []string{orgPath}),
-			// Remote references would let a file point the policy elsewhere: off.
-			appconfig.WithRemoteRefParser(nil)),
+		repo:     appconfig.NewLoader([]string{path}, appconfig.WithOwnerDefault("", nil), appconfig.WithRemoteRefParser(nil)),
+		org:      appconfig.NewLoader(nil, appconfig.WithOwnerDefault(orgRepo, []string{orgPath}), appconfig.WithRemoteRefParser(nil)),
 	}, nil
 }
 
@@ -65,26 +66,59 @@ func (l *PolicyLoader) Path() string { return l.path }
 // Load returns the policy of owner/repo at ref. The error is a GitHub failure (to retry);
 // a broken policy is reported in Loaded.Err.
 func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, repo, ref string) (Loaded, error) {
-	c, err := l.loader.LoadConfig(ctx, client, owner, repo, ref)
+	base, baseSrc, bad, err := l.baselineFor(ctx, client, owner)
+	if err != nil {
+		return Loaded{}, err
+	}
+	if bad != nil {
+		return Loaded{Source: baseSrc, Err: bad}, nil
+	}
+	c, err := l.repo.LoadConfig(ctx, client, owner, repo, ref)
 	if err != nil {
 		return Loaded{}, fmt.Errorf("load policy of %s/%s at %s: %w", owner, repo, ref, err)
 	}
-	if c.IsUndefined() {
-		if l.baseline == nil {
+	if c.IsUndefined() || len(c.Content) == 0 {
+		if base == nil {
 			return Loaded{Missing: true}, nil
 		}
-		return Loaded{Policy: l.baseline, Source: store.PolicySource{Path: "baseline"}}, nil
+		return Loaded{Policy: base, Source: baseSrc}, nil
 	}
 	src := sourceOf(c)
 	repoPolicy, perr := policy.Parse(c.Path, c.Content)
 	if perr != nil {
 		return Loaded{Source: src, Err: perr}, nil
 	}
-	merged, merr := policy.Merge(l.baseline, repoPolicy)
+	merged, merr := policy.Merge(base, repoPolicy)
 	if merr != nil {
 		return Loaded{Source: src, Err: merr}, nil
 	}
 	return Loaded{Policy: merged, Source: src}, nil
+}
+
+// baselineFor is the server baseline merged with the org's policy file, when it has one.
+// bad is a broken org file (it fails every change, as a broken repo file does); err is a
+// GitHub failure to retry.
+func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, owner string) (p *policy.Policy, src store.PolicySource, bad, err error) {
+	c, err := l.org.LoadConfig(ctx, client, owner, "", "")
+	if err != nil {
+		return nil, src, nil, fmt.Errorf("load org policy of %s: %w", owner, err)
+	}
+	if c.IsUndefined() || len(c.Content) == 0 {
+		if l.baseline != nil {
+			src = store.PolicySource{Path: "baseline"}
+		}
+		return l.baseline, src, nil, nil
+	}
+	src = sourceOf(c)
+	org, perr := policy.Parse(src.Repo+"/"+c.Path, c.Content)
+	if perr != nil {
+		return nil, src, perr, nil
+	}
+	merged, merr := policy.Merge(l.baseline, org)
+	if merr != nil {
+		return nil, src, merr, nil
+	}
+	return merged, src, nil, nil
 }
 
 // Validate parses a policy file's content as the PR would leave it, merged with the
@@ -94,7 +128,7 @@ func (l *PolicyLoader) Validate(content []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = policy.Merge(l.baseline, p)
+	_, err = policy.Merge(l.baseline, p) // the org file is checked where it lives
 	return err
 }
 

@@ -78,6 +78,15 @@ func (s *Server) startApp() error {
 	hook := hookHandler(dispatcher, s.logger, s.metrics)
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); w.run(ctx) }()
+	if !cfg.Recovery.Disabled {
+		loops, err := s.recoveryLoops(clients, ev)
+		if err != nil {
+			cancel()
+			return err
+		}
+		a.wg.Add(1)
+		go func() { defer a.wg.Done(); _ = loops.Run(ctx) }()
+	}
 	s.running = a
 	var h http.Handler = hook
 	s.app.Store(&h)

@@ -89,3 +89,21 @@ func TestNoPolicyIsNeutral(t *testing.T) {
 	pr := h.OpenPR(e2etest.PRSpec{Number: 34, Author: "alice"})
 	h.CheckRun(pr.HeadSHA, e2etest.Concluded("neutral"))
 }
+
+// The org's policy in its .github repository is a baseline: it applies even when the
+// repository has its own, laxer file.
+func TestOrgBaselineAlwaysApplies(t *testing.T) {
+	h := strictHarness(t)
+	org := h.GH.AddRepo(e2etest.Owner+"/.github", e2etest.Installation)
+	org.SetFile("main", "foureyes.yml", "version: 1\nrules:\n  - name: org four eyes\n    approvals:\n      count: 1\n")
+	h.Repo.SetFile("main", ".github/foureyes.yml", laxPolicy)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 35, Author: "alice"})
+	h.PassBuild(pr.HeadSHA)
+	h.WaitIdle()
+	run := h.CheckRun(pr.HeadSHA, e2etest.InProgress)
+	if !strings.Contains(run.Output.Summary, "org four eyes") {
+		t.Errorf("the org rule should be listed:\n%s", run.Output.Summary)
+	}
+	h.Approve(35, "bob")
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+}

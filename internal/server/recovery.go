@@ -1,0 +1,48 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/foureyes/foureyes/internal/evaluate"
+	"github.com/foureyes/foureyes/internal/recovery"
+)
+
+// recoveryLoops builds the loops that heal what GitHub never delivered: the redelivery
+// reconciler (failed webhooks of the last 3 days) and the sweeper (open PRs whose check is
+// missing, stuck or older than their last event). One replica leads them.
+func (s *Server) recoveryLoops(clients githubapp.ClientCreator, ev *evaluate.Evaluator) (*recovery.Loops, error) {
+	appClient, err := clients.NewAppClient()
+	if err != nil {
+		return nil, fmt.Errorf("app client: %w", err)
+	}
+	m, err := recovery.NewMetrics(s.metrics.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("recovery metrics: %w", err)
+	}
+	log := s.logger.With().Str("component", "recovery").Logger()
+	return &recovery.Loops{
+		Leader:     s.store,
+		Reconciler: &recovery.Reconciler{App: appClient, Store: s.store, Metrics: m, Log: log},
+		Sweeper: &recovery.Sweeper{
+			Installations: recovery.AppInstallations(appClient),
+			Clients:       clients.NewInstallationClient,
+			Store:         s.store,
+			CheckName:     s.cfg.Policy.CheckName,
+			Metrics:       m,
+			Log:           log,
+			Evaluate: func(ctx context.Context, r recovery.Reevaluation) error {
+				owner, name, _ := strings.Cut(r.Repo, "/")
+				_, err := ev.PullRequest(log.WithContext(ctx), evaluate.Target{InstallationID: r.InstallationID, Owner: owner, Repo: name, Number: r.Number})
+				return err
+			},
+		},
+		ReconcileEvery: s.cfg.Recovery.ReconcileInterval.D(),
+		SweepEvery:     s.cfg.Recovery.SweepInterval.D(),
+		Metrics:        m,
+		Log:            log,
+	}, nil
+}
