@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v60/github"
+
 	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/policy"
@@ -145,8 +147,8 @@ func TestPullRequestSecondGatherIsFree(t *testing.T) {
 	if got := e.s.RateLimitedRequests() - charged; got != 0 {
 		t.Errorf("fake counted %d rate-limited requests, want 0", got)
 	}
-	for _, part := range []string{"/commits", "/files", "/permission", "/memberships/"} {
-		if got := e.apiRequests(part); len(got) != 0 && !(part == "/commits" && allCheckRoutes(got)) {
+	for _, part := range []string{"/pulls/42/commits", "/pulls/42/files", "/permission", "/memberships/"} {
+		if got := e.apiRequests(part); len(got) != 0 {
 			t.Errorf("second gather requested %s: %v", part, got)
 		}
 	}
@@ -167,17 +169,6 @@ func TestPullRequestSecondGatherIsFree(t *testing.T) {
 	}
 }
 
-// allCheckRoutes says whether every request is to commits/{sha}/check-runs or statuses,
-// which also contain "/commits".
-func allCheckRoutes(reqs []string) bool {
-	for _, r := range reqs {
-		if !strings.Contains(r, "/check-runs") && !strings.Contains(r, "/statuses") {
-			return false
-		}
-	}
-	return true
-}
-
 func TestPullRequestMembershipCacheTTL(t *testing.T) {
 	e := newEnv(t)
 	seedFull(e)
@@ -192,12 +183,12 @@ func TestPullRequestMembershipCacheTTL(t *testing.T) {
 		advance   time.Duration
 		change    func()
 		lookups   int
-		cacheHits int // permission + membership (commits and files add 2)
+		cacheHits int // commits, files, permission, membership
 		wantTeams []string
 	}{
 		{"cold", 0, nil, 2, 0, []string{"acme/payments-reviewers"}},
-		{"within TTL, even if GitHub changed", 9 * time.Minute, func() { e.s.SetTeamMembers("acme", "payments-reviewers", "frank") }, 0, 2, []string{"acme/payments-reviewers"}},
-		{"after TTL", time.Minute, nil, 2, 0, []string{}},
+		{"within TTL, even if GitHub changed", 9 * time.Minute, func() { e.s.SetTeamMembers("acme", "payments-reviewers", "frank") }, 0, 4, []string{"acme/payments-reviewers"}},
+		{"after TTL", time.Minute, nil, 2, 2, []string{}},
 	}
 	for _, s := range steps {
 		now = now.Add(s.advance)
@@ -212,8 +203,8 @@ func TestPullRequestMembershipCacheTTL(t *testing.T) {
 		if got := lookups(); got != s.lookups {
 			t.Errorf("%s: %d permission/membership requests, want %d", s.name, got, s.lookups)
 		}
-		if st.CacheHits != s.cacheHits+2 && !(s.name == "cold" && st.CacheHits == 0) {
-			t.Errorf("%s: cache hits %d, want %d", s.name, st.CacheHits, s.cacheHits+2)
+		if st.CacheHits != s.cacheHits {
+			t.Errorf("%s: cache hits %d, want %d", s.name, st.CacheHits, s.cacheHits)
 		}
 		if got := f.Users["bob"].Teams; !reflect.DeepEqual(got, s.wantTeams) {
 			t.Errorf("%s: bob's teams = %v, want %v", s.name, got, s.wantTeams)
@@ -280,5 +271,27 @@ func TestPullRequestLooksUpOnlyNeededUsers(t *testing.T) {
 				t.Errorf("looked up permissions %v memberships %v, want %v %v", perms, members, tt.permissions, tt.memberships)
 			}
 		})
+	}
+}
+
+func TestCommitsNotCachedWhenHeadMoved(t *testing.T) {
+	e := newEnv(t)
+	seedFull(e)
+	// The webhook's PR still says h2, but h3 was pushed since: the listed commits end at h3.
+	stale := prFromFake(t, e, 42)
+	stale.Head.SHA = github.String("h2")
+	g := New()
+	for i := 0; i < 2; i++ {
+		e.s.ResetRequests()
+		f, _, err := g.PullRequest(context.Background(), e.client, "acme", "payments", 42, PROptions{PR: stale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(e.apiRequests("/pulls/42/commits")); got != 1 {
+			t.Errorf("gather %d: %d commit requests, want 1 (a list for another head is not cached)", i, got)
+		}
+		if n := len(f.Commits); n != 3 {
+			t.Errorf("gather %d: %d commits, want 3", i, n)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package facts
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -50,7 +51,7 @@ func (s *Stats) count(resp *github.Response, err error) {
 		return
 	}
 	s.Requests++
-	if resp.Header.Get(headerFromCache) == "1" {
+	if resp.Header.Get(headerFromCache) == "1" || resp.StatusCode == http.StatusNotModified {
 		s.NotModified++
 	}
 }
