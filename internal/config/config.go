@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
@@ -86,7 +87,10 @@ type Duration time.Duration
 
 // UnmarshalYAML reads "1s" or "500ms".
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	return d.set(n.Value)
+	if err := d.set(n.Value); err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	return nil
 }
 
 func (d *Duration) set(s string) error {
@@ -112,7 +116,7 @@ func Load(path string, environ []string) (Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return c, fmt.Errorf("parse config %s: %w", path, err)
+			return c, fmt.Errorf("parse config %s: %w", path, oneLine(err))
 		}
 	}
 	if err := applyEnv(&c, environ); err != nil {
@@ -120,6 +124,20 @@ func Load(path string, environ []string) (Config, error) {
 	}
 	c.setDefaults()
 	return c, c.validate()
+}
+
+// oneLine flattens yaml.v3's multi-line "unmarshal errors:" list, so the reason fits the
+// one log line the server prints before exiting.
+func oneLine(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = strings.TrimSpace(m)
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 func (c *Config) setDefaults() {
