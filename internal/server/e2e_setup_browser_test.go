@@ -32,6 +32,9 @@ func TestFirstRunInABrowser(t *testing.T) {
 		t.Fatal("server without credentials should start in setup mode")
 	}
 	shots := t.TempDir()
+	if dir := os.Getenv("FOUREYES_SCREENSHOT_DIR"); dir != "" { // keep them to look at
+		shots = dir
+	}
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
