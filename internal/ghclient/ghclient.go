@@ -61,12 +61,15 @@ func Middleware(m *metrics.Metrics) githubapp.ClientMiddleware {
 		return roundTripper(func(req *http.Request) (*http.Response, error) {
 			resp, err := next.RoundTrip(req)
 			status := "error"
-			fromCache := false
+			fromCache, notModified := false, false
 			if resp != nil {
 				status = strconv.Itoa(resp.StatusCode)
 				if resp.Header.Get(httpcache.XFromCache) != "" {
 					status, fromCache = "304", true
 				}
+				// A 304 that reaches us directly (a caller's own conditional request) is
+				// free too.
+				notModified = fromCache || resp.StatusCode == http.StatusNotModified
 				if rem := resp.Header.Get("X-RateLimit-Remaining"); rem != "" && !fromCache {
 					if v, perr := strconv.ParseFloat(rem, 64); perr == nil && m != nil {
 						res := resp.Header.Get("X-RateLimit-Resource")
@@ -81,7 +84,7 @@ func Middleware(m *metrics.Metrics) githubapp.ClientMiddleware {
 				m.GitHubRequests.WithLabelValues(Route(req.Method, req.URL.Path), status).Inc()
 			}
 			if c, ok := req.Context().Value(counterKey{}).(*Counter); ok {
-				if fromCache {
+				if notModified {
 					c.notModified.Add(1)
 				} else {
 					c.requests.Add(1)
@@ -99,8 +102,10 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // Route turns a request path into a low-cardinality label: owner, repository, numbers and
 // SHAs become placeholders ("GET /repos/{owner}/{repo}/pulls/{n}/reviews").
 func Route(method, path string) string {
-	if i := strings.Index(path, "/api/v3/"); i >= 0 { // GitHub Enterprise Server prefix
-		path = path[i+len("/api/v3"):]
+	// GitHub Enterprise Server prefix. Only a leading one: "/api/v3/" may also occur inside
+	// a path (a file docs/api/v3/x.md, an owner "api" with a repository "v3").
+	if p, ok := strings.CutPrefix(path, "/api/v3/"); ok {
+		path = "/" + p
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	for i, p := range parts {
@@ -114,10 +119,10 @@ func Route(method, path string) string {
 		case i > 0 && parts[i-1] == "contents":
 			parts = append(parts[:i], "{path}")
 			return method + " /" + strings.Join(parts, "/")
+		case len(p) >= 40 && isHex(p): // before numbers: a SHA may be all digits
+			parts[i] = "{sha}"
 		case isNumber(p):
 			parts[i] = "{n}"
-		case len(p) >= 40 && isHex(p):
-			parts[i] = "{sha}"
 		case i > 0 && (parts[i-1] == "collaborators" || parts[i-1] == "memberships" || parts[i-1] == "teams" || parts[i-1] == "commits" || parts[i-1] == "app-manifests"):
 			parts[i] = "{" + strings.TrimSuffix(parts[i-1], "s") + "}"
 		}

@@ -33,16 +33,19 @@ func (h *MergeGroup) Handle(ctx context.Context, eventType, deliveryID string, p
 
 var (
 	queueRefPR = regexp.MustCompile(`/pr-([0-9]+)-[0-9a-f]+$`)
-	messagePR  = regexp.MustCompile(`(?m)^Merge pull request #([0-9]+)|\(#([0-9]+)\)$`)
+	messagePR  = regexp.MustCompile(`(?m)^Merge pull request #([0-9]+)|\(#([0-9]+)\)\r?$`)
 )
 
 // mergeGroupPRs reads the PR numbers of a merge group: the queue's ref names the last PR
 // ("gh-readonly-queue/main/pr-42-<sha>") and the group's merge commit messages name each.
 func mergeGroupPRs(headRef, message string) []int {
 	set := map[int]bool{}
+	// Atoi fails on an overflowing number (and then returns the largest int): a PR
+	// number is never 0 nor that large, so both are dropped.
 	if m := queueRefPR.FindStringSubmatch(headRef); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		set[n] = true
+		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
+			set[n] = true
+		}
 	}
 	for _, m := range messagePR.FindAllStringSubmatch(message, -1) {
 		for _, s := range m[1:] {

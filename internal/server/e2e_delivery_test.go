@@ -199,3 +199,33 @@ func TestHealthChecksTheStore(t *testing.T) {
 		t.Fatalf("health with a closed store: %d, want 503", resp.StatusCode)
 	}
 }
+
+// A graceful stop (SIGTERM) returns deliveries still waiting in the coalescing window to
+// the inbox; the next start processes them.
+func TestGracefulStopReturnsInFlightWorkToTheInbox(t *testing.T) {
+	h := e2etest.Start(t, e2etest.WithCoalesceWindow(3*time.Second))
+	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
+	h.Repo.SetPermission("bob", "write")
+	h.Repo.SetPR(githubtest.PR{Number: 48, Title: "PAY-48 x", Author: "alice", State: "open", BaseRef: "main",
+		BaseSHA: e2etest.SHA("base-main"), HeadRef: "x", HeadSHA: e2etest.SHA("pr48")})
+	id := h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(48), "alice"))
+	e2etest.Eventually(t, 5*time.Second, "delivery leased", func() bool {
+		d, err := h.Store.GetDelivery(context.Background(), id)
+		return err == nil && d.Status == store.DeliveryLeased
+	})
+	h.Stop()
+	st, err := store.Open(context.Background(), h.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.GetDelivery(context.Background(), id)
+	st.Close()
+	if err != nil || d.Status != store.DeliveryPending || d.Attempts != 0 {
+		t.Fatalf("after a graceful stop the delivery is %+v (%v), want pending with no attempt counted", d, err)
+	}
+	if runs := h.GH.OwnCheckRuns("acme/payments"); len(runs) != 0 {
+		t.Fatalf("evaluated before the window ended: %+v", runs)
+	}
+	h.StartAgain()
+	h.CheckRun(e2etest.SHA("pr48"), e2etest.InProgress)
+}

@@ -52,21 +52,33 @@ func compactDoc(doc json.RawMessage) (json.RawMessage, error) {
 }
 
 // commitBatch appends a batch in one transaction: lock the chain, read its head, chain
-// the records after it, store the documents they name and the records, commit.
+// the records after it, store the documents they name and the records, commit. On SQLite
+// the batch is one operation of the writer's next group commit.
 func (s *sqlStore) commitBatch(batch []*appendReq) error {
 	ctx := context.Background() // a caller giving up must not abort the others' commit
+	if s.w != nil {
+		return s.w.do(ctx, func(ctx context.Context, tx querier) error { return s.appendBatch(ctx, tx, batch) })
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if err := s.appendBatch(ctx, tx, batch); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// appendBatch chains batch after the head and stores it, inside the caller's transaction.
+func (s *sqlStore) appendBatch(ctx context.Context, tx querier, batch []*appendReq) error {
 	if q := s.d.lockChain(); q != "" {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("lock chain: %w", err)
 		}
 	}
 	seq, prev, lastAt := int64(0), GenesisHash, ""
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash, recorded_at FROM audit_records ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev, &lastAt)
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash, recorded_at FROM audit_records ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev, &lastAt)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read chain head: %w", err)
 	}
@@ -97,14 +109,11 @@ func (s *sqlStore) commitBatch(batch []*appendReq) error {
 	if err := s.insertDocs(ctx, tx, docs); err != nil {
 		return err
 	}
-	if err := s.insertRecords(ctx, tx, batch); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.insertRecords(ctx, tx, batch)
 }
 
 // insertRows runs one multi-row INSERT per chunk of rows.
-func (s *sqlStore) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, ncol int, rows [][]any) error {
+func (s *sqlStore) insertRows(ctx context.Context, tx querier, head, tail string, ncol int, rows [][]any) error {
 	const chunk = 400
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", ncol), ", ") + ")"
 	for len(rows) > 0 {
@@ -128,7 +137,7 @@ func (s *sqlStore) insertRows(ctx context.Context, tx *sql.Tx, head, tail string
 	return nil
 }
 
-func (s *sqlStore) insertDocs(ctx context.Context, tx *sql.Tx, docs map[string][]byte) error {
+func (s *sqlStore) insertDocs(ctx context.Context, tx querier, docs map[string][]byte) error {
 	rows := make([][]any, 0, len(docs))
 	for digest, body := range docs {
 		rows = append(rows, []any{digest, body})
@@ -139,7 +148,7 @@ func (s *sqlStore) insertDocs(ctx context.Context, tx *sql.Tx, docs map[string][
 	return nil
 }
 
-func (s *sqlStore) insertRecords(ctx context.Context, tx *sql.Tx, batch []*appendReq) error {
+func (s *sqlStore) insertRecords(ctx context.Context, tx querier, batch []*appendReq) error {
 	rows := make([][]any, 0, len(batch))
 	for _, q := range batch {
 		r := q.rec

@@ -71,25 +71,29 @@ func (s *sqlStore) Claim(ctx context.Context, n int, lease time.Duration) ([]Del
 	due := `((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND lease_until <= ?))`
 	// The CTE is materialised so PostgreSQL picks the rows once: an IN (subquery ...
 	// LIMIT) may be re-run per row by the planner and lease more than n.
-	rows, err := s.query(ctx, `WITH picked AS MATERIALIZED (
-			SELECT id FROM inbox WHERE `+due+` ORDER BY received_at, id LIMIT ?`+s.d.lockRows()+`)
+	q := s.d.rebind(`WITH picked AS MATERIALIZED (
+			SELECT id FROM inbox WHERE ` + due + ` ORDER BY received_at, id LIMIT ?` + s.d.lockRows() + `)
 		UPDATE inbox SET status = 'leased', lease_until = ?
-		WHERE id IN (SELECT id FROM picked) AND `+due+`
-		RETURNING `+deliveryCols,
-		t, t, n, t+lease.Microseconds(), t, t)
-	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	defer rows.Close()
+		WHERE id IN (SELECT id FROM picked) AND ` + due + `
+		RETURNING ` + deliveryCols)
 	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
+	err := s.write(ctx, func(ctx context.Context, tx querier) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, q, t, t, n, t+lease.Microseconds(), t, t)
 		if err != nil {
-			return nil, fmt.Errorf("claim deliveries: %w", err)
+			return err
 		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool {

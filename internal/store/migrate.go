@@ -39,7 +39,11 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(dialect, s.db, sub, opts...)
+	db := s.db
+	if s.wdb != nil {
+		db = s.wdb // SQLite readers are query-only
+	}
+	p, err := goose.NewProvider(dialect, db, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("migrate %s store: %w", s.d.name(), err)
 	}

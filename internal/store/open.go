@@ -54,13 +54,20 @@ func open(ctx context.Context, dsn string) (*sqlStore, error) {
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
+		if s.wdb != nil {
+			s.wdb.Close()
+			s.cdb.Close()
+		}
 		return nil, err
+	}
+	if s.wdb != nil {
+		s.w = newWriter(s.wdb, s.cdb)
 	}
 	s.startAppender()
 	return s, nil
 }
 
-// openSQLite opens a WAL database with full fsync: an acknowledged append survives power
+// openSQLite opens a WAL database with full fsync: an acknowledged write survives power
 // loss, and readers (audit verify while serve runs) never block the writer.
 func openSQLite(ctx context.Context, dsn string) (*sqlStore, error) {
 	path := strings.TrimPrefix(dsn, "sqlite://")
@@ -71,25 +78,56 @@ func openSQLite(ctx context.Context, dsn string) (*sqlStore, error) {
 	if path == "" {
 		return nil, fmt.Errorf("open sqlite store: empty path in %q", dsn)
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(30000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	// Every write transaction takes the write lock at BEGIN, so two processes reading
-	// the chain head cannot both append after it.
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	open := func(readOnly bool, conns int, pragmas ...string) (*sql.DB, error) {
+		q := url.Values{}
+		for _, p := range pragmas {
+			q.Add("_pragma", p)
+		}
+		q.Add("_pragma", "busy_timeout(30000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_pragma", "foreign_keys(ON)")
+		if readOnly {
+			q.Add("_pragma", "query_only(1)")
+		}
+		// Every write transaction takes the write lock at BEGIN, so two processes
+		// reading the chain head cannot both append after it.
+		q.Set("_txlock", "immediate")
+		db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	// One writer connection, opened first so it creates the file and sets WAL mode;
+	// every write of this process goes through it (see writer). Readers have a pool of
+	// their own and, under WAL, never wait for the writer.
+	// The writer does not checkpoint the WAL itself (a checkpoint inside a commit would
+	// hold up every write waiting for it); the checkpointer does, on its own connection.
+	wdb, err := open(false, 1, "wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	if err := db.PingContext(ctx); err != nil {
+	db, err := open(true, 8)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	cdb, err := open(false, 1)
+	if err != nil {
+		wdb.Close()
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
-	return &sqlStore{db: db, d: sqliteDialect{}, name: path}, nil
+	return &sqlStore{db: db, wdb: wdb, cdb: cdb, d: sqliteDialect{}, name: path}, nil
 }
 
 // openPostgres opens a pgx connection pool through database/sql, so both backends share

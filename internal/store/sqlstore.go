@@ -9,7 +9,10 @@ import (
 
 // sqlStore implements Store (and ChainReader) for both backends over database/sql.
 type sqlStore struct {
-	db     *sql.DB
+	db     *sql.DB // every read; on PostgreSQL every write too
+	wdb    *sql.DB // SQLite only: the one writer connection, used by w
+	cdb    *sql.DB // SQLite only: the WAL checkpointer's connection
+	w      *writer // SQLite only: serialised, group-committed writes
 	d      dialect
 	name   string // file path or database name, for error messages
 	schema string // PostgreSQL only
@@ -22,8 +25,18 @@ type sqlStore struct {
 	closeErr  error
 }
 
+// exec runs one write statement (through the writer on SQLite).
 func (s *sqlStore) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.db.ExecContext(ctx, s.d.rebind(q), args...)
+	var res sql.Result
+	err := s.write(ctx, func(ctx context.Context, tx querier) error {
+		var err error
+		res, err = tx.ExecContext(ctx, s.d.rebind(q), args...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 func (s *sqlStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -50,7 +63,18 @@ func (s *sqlStore) Close() error {
 		if s.app != nil {
 			s.app.stop()
 		}
+		if s.w != nil {
+			s.w.stop() // after the appender, which writes through it
+		}
 		s.closeErr = s.db.Close()
+		for _, db := range []*sql.DB{s.wdb, s.cdb} {
+			if db == nil {
+				continue
+			}
+			if err := db.Close(); s.closeErr == nil {
+				s.closeErr = err
+			}
+		}
 	})
 	return s.closeErr
 }

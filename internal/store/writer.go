@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"os"
+	"time"
+)
+
+// querier is what a write needs: a *sql.DB (PostgreSQL, one autocommit statement) or the
+// SQLite writer's shared transaction.
+type querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// maxWriteBatch bounds the operations of one SQLite write transaction.
+const maxWriteBatch = 256
+
+type writeOp struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, q querier) error
+	done chan error // buffered: the writer never waits for a caller that gave up
+}
+
+// writer serialises every SQLite write of this process on one connection and commits
+// the writes waiting at the same moment together (group commit): each operation runs in
+// a savepoint of one shared transaction, so a failing operation is undone alone, and all
+// of them share one durable commit (one fsync) instead of queueing for one each. No
+// transaction of this process ever waits in SQLite's busy handler for another one of
+// this process; readers use their own pool and are never blocked under WAL. Another
+// process writing the same file is still serialised by BEGIN IMMEDIATE and busy_timeout.
+type writer struct {
+	db      *sql.DB // one connection
+	ops     chan *writeOp
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	ckpt    chan struct{} // wakes the checkpointer
+	commits int           // since the checkpointer was last woken
+}
+
+// checkpointCommits is how many commits the writer makes before it wakes the
+// checkpointer (which also runs every second).
+const checkpointCommits = 256
+
+func newWriter(db, cdb *sql.DB) *writer {
+	w := &writer{db: db, ops: make(chan *writeOp), quit: make(chan struct{}), ckpt: make(chan struct{}, 1)}
+	w.wg.Add(2)
+	go w.loop()
+	go w.checkpointer(cdb)
+	return w
+}
+
+// checkpointer copies the WAL into the database file beside the writer: a PASSIVE
+// checkpoint waits for no one and no one waits for it, so no commit pays for it. It runs
+// every second and when the writer has made checkpointCommits commits since it last
+// woke it, so the WAL stays small. When the WAL has been copied entirely, the writer
+// starts it over at its next commit.
+func (w *writer) checkpointer(cdb *sql.DB) {
+	defer w.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.quit:
+			return
+		case <-w.ckpt:
+		case <-t.C:
+		}
+		_, _ = cdb.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	}
+}
+
+// do runs fn in the writer's next transaction and returns once that transaction is
+// committed (fn's error, or the commit's). Results fn stores are valid only when do
+// returns nil. A caller that gives up gets ctx.Err(); its write may still be committed.
+func (w *writer) do(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case w.ops <- op:
+	case <-w.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-op.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *writer) loop() {
+	defer w.wg.Done()
+	batch := make([]*writeOp, 0, maxWriteBatch)
+	errs := make([]error, 0, maxWriteBatch)
+	for {
+		batch, errs = batch[:0], errs[:0]
+		select {
+		case op := <-w.ops:
+			batch = append(batch, op)
+		case <-w.quit:
+			return
+		}
+	drain:
+		for len(batch) < maxWriteBatch {
+			select {
+			case op := <-w.ops:
+				batch = append(batch, op)
+			default:
+				break drain
+			}
+		}
+		errs = errs[:len(batch)]
+		t0 := time.Now()
+		commitErr := w.run(batch, errs)
+		if dbgWriter {
+			fmt.Fprintf(os.Stderr, "WDBG n=%d run=%v commit=%v\n", len(batch), dbgCommitStart.Sub(t0), time.Since(dbgCommitStart))
+		}
+		for i, op := range batch {
+			if commitErr != nil && errs[i] == nil {
+				errs[i] = commitErr
+			}
+			op.done <- errs[i]
+			batch[i] = nil
+		}
+	}
+}
+
+// run executes batch in one transaction, each operation in its own savepoint, and
+// commits. errs receives each operation's own error; the returned error (begin, a
+// savepoint that cannot be rolled back, commit) fails every operation.
+func (w *writer) run(batch []*writeOp, errs []error) error {
+	// A caller giving up must not abort the others' transaction.
+	ctx := context.Background()
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ran := 0
+	for i, op := range batch {
+		errs[i] = nil
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err // not started: the caller has gone
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			return err
+		}
+		if err := op.fn(ctx, tx); err != nil {
+			errs[i] = err
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO w"); rerr != nil {
+				return fmt.Errorf("%w (and the transaction could not be rolled back: %v)", err, rerr)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+			return err
+		}
+		ran++
+	}
+	if ran == 0 {
+		return nil
+	}
+	if w.commits++; w.commits >= checkpointCommits {
+		w.commits = 0
+		select {
+		case w.ckpt <- struct{}{}:
+		default:
+		}
+	}
+	dbgCommitStart = time.Now()
+	return tx.Commit()
+}
+
+var dbgWriter = os.Getenv("WDBG") != ""
+var dbgCommitStart time.Time
+
+func (w *writer) stop() {
+	close(w.quit)
+	w.wg.Wait()
+}
+
+// write runs fn against the database: on SQLite through the writer (serialised and
+// group-committed), on PostgreSQL directly on the pool, which has row locks and MVCC.
+func (s *sqlStore) write(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+	if s.w != nil {
+		return s.w.do(ctx, fn)
+	}
+	return fn(ctx, s.db)
+}
