@@ -11,17 +11,6 @@ import (
 	"github.com/foureyes/foureyes/internal/store"
 )
 
-func merge(h *e2etest.Harness, number int, by string) githubtest.PR {
-	p := h.Repo.PR(number)
-	p.State, p.Merged, p.MergedBy = "closed", true, by
-	p.MergeCommitSHA = e2etest.SHA("merge-" + p.HeadSHA[:8])
-	p.MergedAt = time.Now().UTC()
-	h.Repo.SetPR(p)
-	h.Send("pull_request", githubtest.PullRequestEvent("closed", h.Repo, h.Repo.PR(number), by))
-	h.WaitIdle()
-	return h.Repo.PR(number)
-}
-
 func TestMergeIsRecordedWithTheDecisionThatStood(t *testing.T) {
 	h := strictHarness(t)
 	pr := h.OpenPR(e2etest.PRSpec{Number: 50, Author: "alice"})
@@ -29,13 +18,14 @@ func TestMergeIsRecordedWithTheDecisionThatStood(t *testing.T) {
 	h.Approve(50, "bob")
 	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
 	h.WaitIdle()
-	merged := merge(h, 50, "bob")
+	mergeSHA := h.MergePR(50, "bob")
+	h.WaitIdle()
 	recs := records(t, h, store.Filter{Repo: "acme/payments", PR: 50, Kinds: []store.Kind{store.KindMerge, store.KindViolation}})
 	if len(recs) != 1 || recs[0].Kind != store.KindMerge {
 		t.Fatalf("want one merge record, got %+v", recs)
 	}
 	m := recs[0]
-	if m.Outcome != "pass" || m.SHA != merged.MergeCommitSHA || m.Actor != "bob" {
+	if m.Outcome != "pass" || m.SHA != mergeSHA || m.Actor != "bob" {
 		t.Errorf("merge record: outcome %q sha %q actor %q", m.Outcome, m.SHA, m.Actor)
 	}
 	var d struct {
@@ -51,7 +41,8 @@ func TestBypassMergeIsAViolation(t *testing.T) {
 	pr := h.OpenPR(e2etest.PRSpec{Number: 51, Author: "alice"})
 	h.CheckRun(pr.HeadSHA, e2etest.InProgress)
 	h.WaitIdle()
-	merge(h, 51, "admin")
+	h.MergePR(51, "admin")
+	h.WaitIdle()
 	recs := records(t, h, store.Filter{Repo: "acme/payments", PR: 51, Kinds: []store.Kind{store.KindViolation}})
 	if len(recs) != 1 {
 		t.Fatalf("want one violation, got %d", len(recs))

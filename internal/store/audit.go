@@ -57,7 +57,7 @@ func compactDoc(doc json.RawMessage) (json.RawMessage, error) {
 func (s *sqlStore) commitBatch(batch []*appendReq) error {
 	ctx := context.Background() // a caller giving up must not abort the others' commit
 	if s.w != nil {
-		return s.w.do(ctx, func(ctx context.Context, tx querier) error { return s.appendBatch(ctx, tx, batch) })
+		return s.w.do(ctx, durable, func(ctx context.Context, tx querier) error { return s.appendBatch(ctx, tx, batch) })
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

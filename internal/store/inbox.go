@@ -23,7 +23,7 @@ func (s *sqlStore) Enqueue(ctx context.Context, d Delivery) (bool, error) {
 	if d.Body == nil {
 		d.Body = []byte{}
 	}
-	res, err := s.exec(ctx, `INSERT INTO inbox (id, event, headers, body, received_at, status, attempts, not_before, lease_until, last_error)
+	res, err := s.execSync(ctx, durable, `INSERT INTO inbox (id, event, headers, body, received_at, status, attempts, not_before, lease_until, last_error)
 		VALUES (?, ?, ?, ?, ?, 'pending', 0, 0, 0, '')
 		ON CONFLICT (id) DO UPDATE SET event = excluded.event, headers = excluded.headers,
 			body = excluded.body, received_at = excluded.received_at, status = 'pending',
@@ -77,7 +77,7 @@ func (s *sqlStore) Claim(ctx context.Context, n int, lease time.Duration) ([]Del
 		WHERE id IN (SELECT id FROM picked) AND ` + due + `
 		RETURNING ` + deliveryCols)
 	var out []Delivery
-	err := s.write(ctx, func(ctx context.Context, tx querier) error {
+	err := s.write(ctx, derived, func(ctx context.Context, tx querier) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, q, t, t, n, t+lease.Microseconds(), t, t)
 		if err != nil {

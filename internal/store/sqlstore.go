@@ -25,10 +25,15 @@ type sqlStore struct {
 	closeErr  error
 }
 
-// exec runs one write statement (through the writer on SQLite).
+// exec runs one derived write statement (through the writer on SQLite).
 func (s *sqlStore) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return s.execSync(ctx, derived, q, args...)
+}
+
+// execSync runs one write statement with the given durability.
+func (s *sqlStore) execSync(ctx context.Context, sync durability, q string, args ...any) (sql.Result, error) {
 	var res sql.Result
-	err := s.write(ctx, func(ctx context.Context, tx querier) error {
+	err := s.write(ctx, sync, func(ctx context.Context, tx querier) error {
 		var err error
 		res, err = tx.ExecContext(ctx, s.d.rebind(q), args...)
 		return err

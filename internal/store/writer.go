@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -20,8 +20,34 @@ type querier interface {
 // maxWriteBatch bounds the operations of one SQLite write transaction.
 const maxWriteBatch = 256
 
+// checkpointCommits is how many commits the writer makes before it wakes the
+// checkpointer (which also runs every second).
+const checkpointCommits = 256
+
+// durability says whether a write must be on disk when it returns.
+type durability bool
+
+const (
+	// durable writes are acknowledged to someone outside the process (GitHub's webhook
+	// ack for Enqueue, an audit record for Append): their commit is fsynced
+	// (synchronous=FULL) before they return.
+	durable durability = true
+	// derived writes (claims, completions, retries, PR state, check-run ids, pushes,
+	// checkpoints) commit without their own fsync (synchronous=NORMAL). In WAL mode that
+	// is still atomic and survives a crash of the process; only an OS crash or power loss
+	// can undo them, and then only as a suffix of the WAL: the commits after the last
+	// fsync, never one in the middle, and never a durable write (its fsync covers every
+	// frame written before it too). Each derived write is redone from state that is
+	// durable: a lost Complete, Retry, Fail, Release or Claim leaves its delivery pending
+	// or leased, and the worker processes it again after its lease, recording its push,
+	// PR state and check run again. So a loss costs repeated work, never an
+	// acknowledged webhook or audit record.
+	derived durability = false
+)
+
 type writeOp struct {
 	ctx  context.Context
+	sync durability
 	fn   func(ctx context.Context, q querier) error
 	done chan error // buffered: the writer never waits for a caller that gave up
 }
@@ -29,7 +55,7 @@ type writeOp struct {
 // writer serialises every SQLite write of this process on one connection and commits
 // the writes waiting at the same moment together (group commit): each operation runs in
 // a savepoint of one shared transaction, so a failing operation is undone alone, and all
-// of them share one durable commit (one fsync) instead of queueing for one each. No
+// of them share one commit (and at most one fsync) instead of queueing for one each. No
 // transaction of this process ever waits in SQLite's busy handler for another one of
 // this process; readers use their own pool and are never blocked under WAL. Another
 // process writing the same file is still serialised by BEGIN IMMEDIATE and busy_timeout.
@@ -40,45 +66,23 @@ type writer struct {
 	wg      sync.WaitGroup
 	ckpt    chan struct{} // wakes the checkpointer
 	commits int           // since the checkpointer was last woken
+	full    bool          // the connection's synchronous setting is FULL
 }
 
-// checkpointCommits is how many commits the writer makes before it wakes the
-// checkpointer (which also runs every second).
-const checkpointCommits = 256
-
 func newWriter(db, cdb *sql.DB) *writer {
-	w := &writer{db: db, ops: make(chan *writeOp), quit: make(chan struct{}), ckpt: make(chan struct{}, 1)}
+	w := &writer{db: db, ops: make(chan *writeOp), quit: make(chan struct{}), ckpt: make(chan struct{}, 1), full: true}
 	w.wg.Add(2)
 	go w.loop()
 	go w.checkpointer(cdb)
 	return w
 }
 
-// checkpointer copies the WAL into the database file beside the writer: a PASSIVE
-// checkpoint waits for no one and no one waits for it, so no commit pays for it. It runs
-// every second and when the writer has made checkpointCommits commits since it last
-// woke it, so the WAL stays small. When the WAL has been copied entirely, the writer
-// starts it over at its next commit.
-func (w *writer) checkpointer(cdb *sql.DB) {
-	defer w.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.quit:
-			return
-		case <-w.ckpt:
-		case <-t.C:
-		}
-		_, _ = cdb.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
-	}
-}
-
 // do runs fn in the writer's next transaction and returns once that transaction is
-// committed (fn's error, or the commit's). Results fn stores are valid only when do
-// returns nil. A caller that gives up gets ctx.Err(); its write may still be committed.
-func (w *writer) do(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
-	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+// committed (fn's error, or the commit's); with durable, once it is on disk. Results fn
+// stores are valid only when do returns nil. A caller that gives up gets ctx.Err(); its
+// write may still be committed.
+func (w *writer) do(ctx context.Context, sync durability, fn func(ctx context.Context, q querier) error) error {
+	op := &writeOp{ctx: ctx, sync: sync, fn: fn, done: make(chan error, 1)}
 	select {
 	case w.ops <- op:
 	case <-w.quit:
@@ -97,9 +101,9 @@ func (w *writer) do(ctx context.Context, fn func(ctx context.Context, q querier)
 func (w *writer) loop() {
 	defer w.wg.Done()
 	batch := make([]*writeOp, 0, maxWriteBatch)
-	errs := make([]error, 0, maxWriteBatch)
+	errs := make([]error, maxWriteBatch)
 	for {
-		batch, errs = batch[:0], errs[:0]
+		batch = batch[:0]
 		select {
 		case op := <-w.ops:
 			batch = append(batch, op)
@@ -115,9 +119,8 @@ func (w *writer) loop() {
 				break drain
 			}
 		}
-		errs = errs[:len(batch)]
 		t0 := time.Now()
-		commitErr := w.run(batch, errs)
+		commitErr := w.run(batch, errs[:len(batch)])
 		if dbgWriter {
 			fmt.Fprintf(os.Stderr, "WDBG n=%d run=%v commit=%v\n", len(batch), dbgCommitStart.Sub(t0), time.Since(dbgCommitStart))
 		}
@@ -126,17 +129,33 @@ func (w *writer) loop() {
 				errs[i] = commitErr
 			}
 			op.done <- errs[i]
-			batch[i] = nil
+			batch[i], errs[i] = nil, nil
 		}
 	}
 }
 
 // run executes batch in one transaction, each operation in its own savepoint, and
-// commits. errs receives each operation's own error; the returned error (begin, a
-// savepoint that cannot be rolled back, commit) fails every operation.
+// commits, with an fsync when any operation is durable. errs receives each operation's
+// own error; the returned error (begin, a savepoint that cannot be rolled back, commit)
+// fails every operation.
 func (w *writer) run(batch []*writeOp, errs []error) error {
 	// A caller giving up must not abort the others' transaction.
 	ctx := context.Background()
+	full := false
+	for _, op := range batch {
+		full = full || op.sync == durable
+	}
+	if full != w.full {
+		// Set between transactions: it decides how the next commit syncs.
+		mode := "NORMAL"
+		if full {
+			mode = "FULL"
+		}
+		if _, err := w.db.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+			return fmt.Errorf("set synchronous %s: %w", mode, err)
+		}
+		w.full = full
+	}
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -144,7 +163,6 @@ func (w *writer) run(batch []*writeOp, errs []error) error {
 	defer tx.Rollback()
 	ran := 0
 	for i, op := range batch {
-		errs[i] = nil
 		if err := op.ctx.Err(); err != nil {
 			errs[i] = err // not started: the caller has gone
 			continue
@@ -180,16 +198,37 @@ func (w *writer) run(batch []*writeOp, errs []error) error {
 var dbgWriter = os.Getenv("WDBG") != ""
 var dbgCommitStart time.Time
 
+// checkpointer copies the WAL into the database file beside the writer: a PASSIVE
+// checkpoint waits for no one and no one waits for it, so no commit pays for it (the
+// writer's connection has wal_autocheckpoint off). It runs every second and when the
+// writer has made checkpointCommits commits since it last woke it, so the WAL stays
+// small; once the WAL has been copied entirely, the writer starts it over.
+func (w *writer) checkpointer(cdb *sql.DB) {
+	defer w.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.quit:
+			return
+		case <-w.ckpt:
+		case <-t.C:
+		}
+		_, _ = cdb.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	}
+}
+
 func (w *writer) stop() {
 	close(w.quit)
 	w.wg.Wait()
 }
 
 // write runs fn against the database: on SQLite through the writer (serialised and
-// group-committed), on PostgreSQL directly on the pool, which has row locks and MVCC.
-func (s *sqlStore) write(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+// group-committed), on PostgreSQL directly on the pool, which has row locks and MVCC
+// and commits every write durably.
+func (s *sqlStore) write(ctx context.Context, sync durability, fn func(ctx context.Context, q querier) error) error {
 	if s.w != nil {
-		return s.w.do(ctx, fn)
+		return s.w.do(ctx, sync, fn)
 	}
 	return fn(ctx, s.db)
 }
