@@ -21,6 +21,9 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		return err
 	}
 	run := ev.GetCheckRun()
+	if run == nil {
+		return nil
+	}
 	own := h.AppID != 0 && run.GetApp().GetID() == h.AppID
 	switch ev.GetAction() {
 	case "completed":
@@ -32,7 +35,7 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 			return nil
 		}
 	case "requested_action":
-		if !own || ev.GetRequestedAction().Identifier != evaluate.ReevaluateAction {
+		if !own || ev.RequestedAction == nil || ev.RequestedAction.Identifier != evaluate.ReevaluateAction {
 			return nil
 		}
 	default:

@@ -17,7 +17,7 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 		return err
 	}
 	suite := ev.GetCheckSuite()
-	if ev.GetAction() != "completed" || (h.AppID != 0 && suite.GetApp().GetID() == h.AppID) {
+	if suite == nil || ev.GetAction() != "completed" || (h.AppID != 0 && suite.GetApp().GetID() == h.AppID) {
 		return nil
 	}
 	return h.evaluateHead(ctx, ev.GetInstallation().GetID(), ev.GetRepo(), suite.GetHeadSHA(), suite.PullRequests)

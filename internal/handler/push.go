@@ -67,6 +67,9 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 
 func (h *Push) touchesPolicy(ev *github.PushEvent) bool {
 	for _, c := range ev.Commits {
+		if c == nil {
+			continue
+		}
 		if slices.Contains(c.Added, h.PolicyPath) || slices.Contains(c.Modified, h.PolicyPath) || slices.Contains(c.Removed, h.PolicyPath) {
 			return true
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -46,7 +47,8 @@ func checkCredentials(cfg *config.Config) error {
 		}
 		data, err := os.ReadFile(key)
 		if err != nil {
-			return fmt.Errorf("github.app.private_key: cannot read key file: %w", err)
+			// Not the error itself: it would quote the value, which may be key material.
+			return errors.New("github.app.private_key: cannot read key file (the value is neither a PEM key nor a readable path)")
 		}
 		key = string(data)
 	}
@@ -55,8 +57,9 @@ func checkCredentials(cfg *config.Config) error {
 		return errors.New("github.app.private_key is not a PEM private key")
 	}
 	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
-		if _, err8 := x509.ParsePKCS8PrivateKey(block.Bytes); err8 != nil {
-			return errors.New("github.app.private_key is not a readable RSA private key")
+		k, err8 := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if _, isRSA := k.(*rsa.PrivateKey); err8 != nil || !isRSA {
+			return errors.New("github.app.private_key is not a readable RSA private key (GitHub App keys are RSA)")
 		}
 	}
 	app.PrivateKey = key

@@ -35,7 +35,11 @@ func DocumentDigest(doc []byte) string {
 // where <len> is the decimal byte length of the UTF-8 value. Length prefixes make the
 // encoding unambiguous whatever the values contain.
 func Canonical(r Record, factsDigest, decisionDigest string) []byte {
-	b := make([]byte, 0, 512)
+	return AppendCanonical(make([]byte, 0, 512), r, factsDigest, decisionDigest)
+}
+
+// AppendCanonical appends Canonical(r, factsDigest, decisionDigest) to b.
+func AppendCanonical(b []byte, r Record, factsDigest, decisionDigest string) []byte {
 	b = append(b, canonicalHeader...)
 	field := func(name, value string) {
 		b = append(b, name...)
@@ -45,14 +49,30 @@ func Canonical(r Record, factsDigest, decisionDigest string) []byte {
 		b = append(b, value...)
 		b = append(b, '\n')
 	}
-	field("seq", strconv.FormatInt(r.Seq, 10))
+	// Numbers and the time are formatted into num without allocating.
+	var num [32]byte
+	intField := func(name string, v int64) {
+		n := strconv.AppendInt(num[:0], v, 10)
+		b = append(b, name...)
+		b = append(b, '=')
+		b = strconv.AppendInt(b, int64(len(n)), 10)
+		b = append(b, ':')
+		b = append(b, n...)
+		b = append(b, '\n')
+	}
+	intField("seq", r.Seq)
 	field("id", r.ID)
-	field("recorded_at", FormatTime(r.RecordedAt))
+	t := r.RecordedAt.UTC().AppendFormat(num[:0], TimeFormat)
+	b = append(b, "recorded_at="...)
+	b = strconv.AppendInt(b, int64(len(t)), 10)
+	b = append(b, ':')
+	b = append(b, t...)
+	b = append(b, '\n')
 	field("kind", string(r.Kind))
 	field("delivery_id", r.DeliveryID)
-	field("installation", strconv.FormatInt(r.Installation, 10))
+	intField("installation", r.Installation)
 	field("repository", r.Repository)
-	field("pr", strconv.Itoa(r.PR))
+	intField("pr", int64(r.PR))
 	field("sha", r.SHA)
 	field("subject", r.Subject)
 	field("actor", r.Actor)
@@ -72,6 +92,23 @@ func Canonical(r Record, factsDigest, decisionDigest string) []byte {
 func ComputeHash(r Record, factsDigest, decisionDigest string) string {
 	sum := sha256.Sum256(Canonical(r, factsDigest, decisionDigest))
 	return hex.EncodeToString(sum[:])
+}
+
+// Hasher computes record hashes like ComputeHash with a buffer it reuses, for
+// verifying many records. The zero Hasher is ready; it is not safe for concurrent use.
+type Hasher struct{ buf []byte }
+
+// Matches reports whether ComputeHash(r, factsDigest, decisionDigest) == hash, without
+// allocating.
+func (h *Hasher) Matches(r *Record, factsDigest, decisionDigest, hash string) bool {
+	if len(hash) != 2*sha256.Size {
+		return false
+	}
+	h.buf = AppendCanonical(h.buf[:0], *r, factsDigest, decisionDigest)
+	sum := sha256.Sum256(h.buf)
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	return string(hx[:]) == hash
 }
 
 // FormatTime writes t as the hash and the database see it.
