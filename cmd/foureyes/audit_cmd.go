@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/foureyes/foureyes/internal/audit"
+	"github.com/foureyes/foureyes/internal/config"
 	"github.com/foureyes/foureyes/internal/store"
 )
 
@@ -33,6 +34,7 @@ func newAuditCmd() *cobra.Command {
 	}
 	cmd.PersistentFlags().String("store", defaultStoreDSN(),
 		"SQLite file path or postgres:// URL (default: $FOUREYES_STORE_DSN, else ./foureyes.db)")
+	cmd.PersistentFlags().String("config", "", "read the store from this server configuration file (when --store is not given)")
 	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(), newAuditTraceCmd())
 	return cmd
 }
@@ -53,6 +55,13 @@ type chainStore interface {
 // is an error: creating an empty log there would "verify" nothing.
 func openAuditStore(cmd *cobra.Command) (chainStore, string, error) {
 	dsn, _ := cmd.Flags().GetString("store")
+	if file, _ := cmd.Flags().GetString("config"); file != "" && !cmd.Flags().Changed("store") {
+		cfg, err := config.Load(file, os.Environ())
+		if err != nil {
+			return nil, "", exitCode(exitCannotRun, err)
+		}
+		dsn = cfg.Store.DSN
+	}
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {

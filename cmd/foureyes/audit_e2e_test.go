@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,4 +67,20 @@ func TestAuditCommandsOnAServerDatabase(t *testing.T) {
 			t.Errorf("export: exit %d:\n%s", code, out)
 		}
 	})
+}
+
+// Without --store, --config points the audit commands at the server's own store.
+func TestAuditStoreFromServerConfig(t *testing.T) {
+	h := e2etest.Start(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 3, Author: "alice"})
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("neutral"))
+	h.WaitIdle()
+	cfg := filepath.Join(t.TempDir(), "foureyes.yml")
+	if err := os.WriteFile(cfg, []byte("store:\n  dsn: "+h.DSN+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runAuditCLI(t, "audit", "verify", "--config", cfg)
+	if code != 0 || !strings.HasPrefix(out, "verified 1 records") {
+		t.Fatalf("verify --config: exit %d: %s", code, out)
+	}
 }

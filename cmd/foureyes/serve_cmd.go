@@ -43,6 +43,9 @@ func serve(ctx context.Context, cfg config.Config) error {
 	}
 	logger := zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
 	zerolog.DefaultContextLogger = &logger
+	if len(cfg.UnknownEnv) > 0 {
+		logger.Warn().Strs("variables", cfg.UnknownEnv).Msg("these FOUREYES_* environment variables name no configuration key and are ignored")
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}

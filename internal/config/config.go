@@ -29,6 +29,10 @@ type Config struct {
 	CoalesceWindow Duration    `yaml:"coalesce_window"`
 	Retry          Retry       `yaml:"retry"`
 	LogLevel       string      `yaml:"log_level"`
+
+	// UnknownEnv lists FOUREYES_* variables that name no key: most likely a typo, which
+	// the server reports at start rather than silently ignoring.
+	UnknownEnv []string `yaml:"-"`
 }
 
 // Server is the HTTP listener.

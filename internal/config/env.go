@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -22,7 +23,14 @@ func applyEnv(c *Config, environ []string) error {
 	if len(env) == 0 {
 		return nil
 	}
-	return walkEnv(reflect.ValueOf(c).Elem(), envPrefix, env)
+	if err := walkEnv(reflect.ValueOf(c).Elem(), envPrefix, env); err != nil {
+		return err
+	}
+	for k := range env { // walkEnv removed every variable it used
+		c.UnknownEnv = append(c.UnknownEnv, k)
+	}
+	sort.Strings(c.UnknownEnv)
+	return nil
 }
 
 func walkEnv(v reflect.Value, prefix string, env map[string]string) error {
@@ -54,6 +62,7 @@ func walkEnv(v reflect.Value, prefix string, env map[string]string) error {
 		if !ok {
 			continue
 		}
+		delete(env, key)
 		if err := setFromString(fv, raw); err != nil {
 			return fmt.Errorf("environment %s: %w", key, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,4 +308,15 @@ func FuzzLoadYAML(f *testing.F) {
 			t.Fatalf("accepted an invalid config: %+v", c)
 		}
 	})
+}
+
+func TestUnknownEnvironmentVariablesAreReported(t *testing.T) {
+	cfg, err := Load("", []string{"FOUREYES_SERVER_PORT=9000", "FOUREYES_SERVER_PROT=1", "FOUREYES_WORKRES=2", "OTHER=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"FOUREYES_SERVER_PROT", "FOUREYES_WORKRES"}
+	if cfg.Server.Port != 9000 || !slices.Equal(cfg.UnknownEnv, want) {
+		t.Errorf("port %d, unknown %v; want 9000 and %v", cfg.Server.Port, cfg.UnknownEnv, want)
+	}
 }
