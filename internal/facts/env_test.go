@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
-	"github.com/gregjones/httpcache"
-	"github.com/palantir/go-githubapp/githubapp"
 
 	"github.com/foureyes/foureyes/internal/githubtest"
 )
@@ -40,19 +38,7 @@ func newEnv(t *testing.T) *env {
 	s := githubtest.New(t)
 	s.AddInstallation(testInstallation, testOwner)
 	r := s.AddRepo(testOwner+"/"+testRepoName, testInstallation)
-	cc, err := githubapp.NewDefaultCachingClientCreator(githubapp.Config{
-		WebURL:   s.URL,
-		V3APIURL: s.APIURL,
-		V4APIURL: s.GraphQLURL,
-		App: struct {
-			IntegrationID int64  `yaml:"integration_id" json:"integrationId"`
-			WebhookSecret string `yaml:"webhook_secret" json:"webhookSecret"`
-			PrivateKey    string `yaml:"private_key" json:"privateKey"`
-		}{IntegrationID: s.AppID, PrivateKey: string(s.PrivateKeyPEM)},
-	}, githubapp.WithClientCaching(true, func() httpcache.Cache { return httpcache.NewMemoryCache() }))
-	if err != nil {
-		t.Fatalf("client creator: %v", err)
-	}
+	cc := s.ClientCreator(t)
 	client, err := cc.NewInstallationClient(testInstallation)
 	if err != nil {
 		t.Fatalf("installation client: %v", err)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
-	"github.com/gregjones/httpcache"
 	"github.com/palantir/go-githubapp/githubapp"
 
 	"github.com/foureyes/foureyes/internal/githubtest"
@@ -18,19 +17,7 @@ import (
 
 // clientCreator builds the real client stack foureyes uses, pointed at the fake.
 func clientCreator(t *testing.T, s *githubtest.Server) githubapp.ClientCreator {
-	t.Helper()
-	cc, err := githubapp.NewDefaultCachingClientCreator(githubapp.Config{
-		WebURL: s.URL, V3APIURL: s.APIURL, V4APIURL: s.GraphQLURL,
-		App: struct {
-			IntegrationID int64  `yaml:"integration_id" json:"integrationId"`
-			WebhookSecret string `yaml:"webhook_secret" json:"webhookSecret"`
-			PrivateKey    string `yaml:"private_key" json:"privateKey"`
-		}{IntegrationID: s.AppID, PrivateKey: string(s.PrivateKeyPEM)},
-	}, githubapp.WithClientCaching(true, func() httpcache.Cache { return httpcache.NewMemoryCache() }))
-	if err != nil {
-		t.Fatalf("client creator: %v", err)
-	}
-	return cc
+	return s.ClientCreator(t)
 }
 
 func sha(i int) string { return fmt.Sprintf("%040x", 0xc0ffee000+i) }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/go-github/v60/github"
-	"github.com/gregjones/httpcache"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
@@ -17,19 +16,7 @@ import (
 // clients builds the client stack the server uses (go-githubapp, real JWT and installation
 // tokens), pointed at the fake.
 func clients(t *testing.T, gh *githubtest.Server) githubapp.ClientCreator {
-	t.Helper()
-	cc, err := githubapp.NewDefaultCachingClientCreator(githubapp.Config{
-		WebURL: gh.URL, V3APIURL: gh.APIURL, V4APIURL: gh.GraphQLURL,
-		App: struct {
-			IntegrationID int64  `yaml:"integration_id" json:"integrationId"`
-			WebhookSecret string `yaml:"webhook_secret" json:"webhookSecret"`
-			PrivateKey    string `yaml:"private_key" json:"privateKey"`
-		}{IntegrationID: gh.AppID, PrivateKey: string(gh.PrivateKeyPEM)},
-	}, githubapp.WithClientCaching(true, func() httpcache.Cache { return httpcache.NewMemoryCache() }))
-	if err != nil {
-		t.Fatalf("client creator: %v", err)
-	}
-	return cc
+	return gh.ClientCreator(t)
 }
 
 func appClient(t *testing.T, gh *githubtest.Server) *github.Client {
