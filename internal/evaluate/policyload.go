@@ -24,6 +24,7 @@ type PolicyLoader struct {
 	repo     *appconfig.Loader // the repository's own file
 	org      *appconfig.Loader // the org's file in its .github repository
 	baseline *policy.Policy    // the server's baseline file, nil when none
+	cache    policyCache
 }
 
 // Loaded is the policy that judges one change, and where it came from.
@@ -84,11 +85,11 @@ func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, r
 		return Loaded{Policy: base, Source: baseSrc}, nil
 	}
 	src := sourceOf(c)
-	repoPolicy, perr := policy.Parse(c.Path, c.Content)
+	repoPolicy, perr := l.cache.parse(c.Path, c.Content)
 	if perr != nil {
 		return Loaded{Source: src, Err: perr}, nil
 	}
-	merged, merr := policy.Merge(base, repoPolicy)
+	merged, merr := l.cache.merge(base, repoPolicy)
 	if merr != nil {
 		return Loaded{Source: src, Err: merr}, nil
 	}
@@ -110,11 +111,11 @@ func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, o
 		return l.baseline, src, nil, nil
 	}
 	src = sourceOf(c)
-	org, perr := policy.Parse(src.Repo+"/"+c.Path, c.Content)
+	org, perr := l.cache.parse(src.Repo+"/"+c.Path, c.Content)
 	if perr != nil {
 		return nil, src, perr, nil
 	}
-	merged, merr := policy.Merge(l.baseline, org)
+	merged, merr := l.cache.merge(l.baseline, org)
 	if merr != nil {
 		return nil, src, merr, nil
 	}
