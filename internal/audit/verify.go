@@ -5,6 +5,8 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/foureyes/foureyes/internal/store"
@@ -40,28 +42,76 @@ type Result struct {
 // mismatching record would verify under, to tell a moved record from an edited one.
 const moveWindow = 1000
 
-// Verify recomputes the whole chain in one pass, in bounded memory: documents first
-// (each once, against the digest that names it), then every record in sequence order.
+// Verify recomputes the whole chain in one pass: every document (each once, against the
+// digest that names it) and every record in sequence order. Memory is bounded but for
+// the set of document digests the store keeps to tell a missing document (about 40
+// bytes a document, see store.ScanChain).
 // head, when not empty, is a hash recorded elsewhere earlier (for example in an export
 // manifest); the chain must still contain it, or its tail was removed.
+//
+// The documents are checked while the records are, on another connection. When a
+// document turns out altered (only after tampering), the records are verified again
+// knowing which, so the first problem is reported exactly where a sequential check
+// would report it.
 func Verify(ctx context.Context, src store.ChainReader, head string) (Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type docsResult struct {
+		bad map[string]string
+		err error
+	}
+	docs := make(chan docsResult, 1)
+	go func() {
+		bad, err := badDocuments(ctx, src)
+		docs <- docsResult{bad, err}
+	}()
+	res, err := verifyChain(ctx, src, head, nil)
+	if err != nil && !isChainError(err) {
+		return Result{}, err
+	}
+	d := <-docs
+	if d.err != nil {
+		return Result{}, d.err
+	}
+	if len(d.bad) > 0 {
+		return verifyChain(ctx, src, head, d.bad)
+	}
+	return res, err
+}
+
+func isChainError(err error) bool {
+	_, ok := err.(*ChainError)
+	return ok
+}
+
+// badDocuments returns the documents whose content no longer matches their digest, by
+// digest, with the digest of their content now.
+func badDocuments(ctx context.Context, src store.ChainReader) (map[string]string, error) {
 	badDocs := map[string]string{}
+	var h [sha256.Size]byte
+	var hx [2 * sha256.Size]byte
 	err := src.ScanDocuments(ctx, func(digest string, body []byte) error {
-		if got := store.DocumentDigest(body); got != digest {
-			badDocs[digest] = got
+		h = sha256.Sum256(body)
+		hex.Encode(hx[:], h[:])
+		if len(body) == 0 || string(hx[:]) != digest {
+			if got := store.DocumentDigest(body); got != digest {
+				badDocs[digest] = got
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return Result{}, err
-	}
+	return badDocs, err
+}
+
+// verifyChain checks every record in sequence order; badDocs names the altered documents.
+func verifyChain(ctx context.Context, src store.ChainReader, head string, badDocs map[string]string) (Result, error) {
 	var (
 		res      = Result{Head: store.GenesisHash}
 		expected = int64(1)
 		headSeen = head == ""
 		h        store.Hasher
 	)
-	err = src.ScanChain(ctx, 1, false, func(c store.ChainRecord) error {
+	err := src.ScanChain(ctx, 1, false, func(c store.ChainRecord) error {
 		if c.Seq != expected {
 			if c.Seq > expected {
 				return &ChainError{expected, RecordMissing, fmt.Sprintf("records %d..%d are absent (the next stored record is %d)", expected, c.Seq-1, c.Seq)}

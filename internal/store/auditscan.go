@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,27 +19,32 @@ const withDocs = recordCols + `, f.body, d.body FROM audit_records r
 	LEFT JOIN audit_documents f ON f.digest = r.facts_digest
 	LEFT JOIN audit_documents d ON d.digest = r.decision_digest`
 
-// withoutDocs is the record alone; the documents' existence is checked separately (see
-// scanChainNoDocs).
+// withoutDocs is the record alone; scanChainNoDocs checks that its documents exist.
 const withoutDocs = recordCols + ` FROM audit_records r`
 
-// missingDocs lists the records from ? to ? (exclusive) that name a document the
-// documents table does not hold; verify expects none, so it is cheap to stream.
-const missingDocs = `SELECT r.seq,
+// withMissing only asks whether the named documents exist.
+const withMissing = recordCols + `,
 	(r.facts_digest <> '' AND NOT EXISTS (SELECT 1 FROM audit_documents x WHERE x.digest = r.facts_digest)),
 	(r.decision_digest <> '' AND NOT EXISTS (SELECT 1 FROM audit_documents y WHERE y.digest = r.decision_digest))
-	FROM audit_records r WHERE r.seq >= ? AND r.seq < ? AND (
-	(r.facts_digest <> '' AND NOT EXISTS (SELECT 1 FROM audit_documents x WHERE x.digest = r.facts_digest)) OR
-	(r.decision_digest <> '' AND NOT EXISTS (SELECT 1 FROM audit_documents y WHERE y.digest = r.decision_digest)))
-	ORDER BY r.seq`
+	FROM audit_records r`
+
+// What streamRecords reads beside the record.
+const (
+	colsNone    = iota // nothing: FactsMissing and DecisionMissing are left false
+	colsDocs           // the documents, and so whether they are missing
+	colsMissing        // only whether the documents are missing
+)
 
 // streamRecords runs a record query and calls fn for each row, holding one row at a time.
 // With docs, each record carries its documents and whether they are missing; without,
 // neither (scanChainNoDocs adds the latter).
-func (s *sqlStore) streamRecords(ctx context.Context, docs bool, where string, args []any, suffix string, fn func(*ChainRecord) error) error {
-	cols := withoutDocs
-	if docs {
+func (s *sqlStore) streamRecords(ctx context.Context, mode int, where string, args []any, suffix string, fn func(*ChainRecord) error) error {
+	cols, docs := withoutDocs, mode == colsDocs
+	switch mode {
+	case colsDocs:
 		cols = withDocs
+	case colsMissing:
+		cols = withMissing
 	}
 	rows, err := s.query(ctx, `SELECT `+cols+where+suffix, args...)
 	if err != nil {
@@ -57,6 +62,8 @@ func (s *sqlStore) streamRecords(ctx context.Context, docs bool, where string, a
 		&r.PolicySource.Ref, &r.PolicySource.BlobSHA, &c.FactsDigest, &c.DecisionDigest, &r.PrevHash, &r.Hash}
 	if docs {
 		dest = append(dest, &fact, &decn)
+	} else if mode == colsMissing {
+		dest = append(dest, &c.FactsMissing, &c.DecisionMissing)
 	}
 	for rows.Next() {
 		fact, decn = nil, nil
@@ -128,93 +135,164 @@ func parseTimeBytes(b []byte) (time.Time, error) {
 	return ParseTime(string(b))
 }
 
-// missChunk is how many sequence numbers one missing-documents query covers.
-const missChunk = 20_000
-
-type missing struct {
-	seq                       int64
-	factsMissing, decnMissing bool
+// digestSet holds the digest of every stored document: the 32 bytes of a well-formed
+// (lower-case hex) digest, or, for a key that is not one (only a tampered table holds
+// such), the text itself. It costs about 40 bytes a document.
+type digestSet struct {
+	bin   map[[32]byte]struct{}
+	other map[string]struct{}
 }
 
-// scanChainNoDocs streams records without documents in one ordered scan, and beside it,
-// on another connection, looks for records that name a missing document, chunk by chunk
-// ahead of the scan; the two meet by sequence number.
-func (s *sqlStore) scanChainNoDocs(ctx context.Context, fromSeq int64, fn func(ChainRecord) error) error {
-	head, _, err := s.Head(ctx)
-	if err != nil {
-		return err
+// decodeDigest decodes a lower-case hex SHA-256; upper case does not decode, because
+// digests are compared as text.
+func decodeDigest(b []byte) ([32]byte, bool) {
+	var d [32]byte
+	if len(b) != 64 {
+		return d, false
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type chunk struct {
-		until int64 // exclusive; 0: no end
-		miss  []missing
-		err   error
+	for i := 0; i < 64; i += 2 {
+		hi, ok1 := unhex(b[i])
+		lo, ok2 := unhex(b[i+1])
+		if !ok1 || !ok2 {
+			return d, false
+		}
+		d[i/2] = hi<<4 | lo
 	}
-	chunks := make(chan chunk, 4)
-	go func() {
-		defer close(chunks)
-		for from := fromSeq; ; from += missChunk {
-			c := chunk{until: from + missChunk}
-			if from > head {
-				c.until = 0 // records appended since the scan began
-			}
-			until := c.until
-			if until == 0 {
-				until = math.MaxInt64
-			}
-			c.miss, c.err = s.missingDocs(ctx, from, until)
-			select {
-			case chunks <- c:
-			case <-ctx.Done():
-				return
-			}
-			if c.err != nil || c.until == 0 {
-				return
-			}
-		}
-	}()
-	var (
-		cur  chunk
-		have bool
-	)
-	return s.streamRecords(ctx, false, ` WHERE r.seq >= ?`, []any{fromSeq}, ` ORDER BY r.seq`, func(c *ChainRecord) error {
-		for !have || (cur.until != 0 && c.Seq >= cur.until) {
-			next, ok := <-chunks
-			if !ok {
-				return fmt.Errorf("missing documents: %w", context.Cause(ctx))
-			}
-			if next.err != nil {
-				return fmt.Errorf("missing documents: %w", next.err)
-			}
-			cur, have = next, true
-		}
-		for len(cur.miss) > 0 && cur.miss[0].seq < c.Seq {
-			cur.miss = cur.miss[1:]
-		}
-		c.FactsMissing, c.DecisionMissing = false, false
-		if len(cur.miss) > 0 && cur.miss[0].seq == c.Seq {
-			c.FactsMissing, c.DecisionMissing = cur.miss[0].factsMissing, cur.miss[0].decnMissing
-		}
-		return fn(*c)
-	})
+	return d, true
 }
 
-func (s *sqlStore) missingDocs(ctx context.Context, from, until int64) ([]missing, error) {
-	rows, err := s.query(ctx, missingDocs, from, until)
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+func (ds *digestSet) has(digest string) bool {
+	if d, ok := decodeDigest([]byte(digest)); ok {
+		_, found := ds.bin[d]
+		return found
+	}
+	_, found := ds.other[digest]
+	return found
+}
+
+// documentDigests reads the key of every document (an index-only scan, no bodies).
+func (s *sqlStore) documentDigests(ctx context.Context) (*digestSet, error) {
+	ds := &digestSet{bin: map[[32]byte]struct{}{}, other: map[string]struct{}{}}
+	rows, err := s.query(ctx, `SELECT digest FROM audit_documents`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []missing
+	var b sql.RawBytes
 	for rows.Next() {
-		var m missing
-		if err := rows.Scan(&m.seq, &m.factsMissing, &m.decnMissing); err != nil {
+		if err := rows.Scan(&b); err != nil {
 			return nil, err
 		}
-		out = append(out, m)
+		if d, ok := decodeDigest(b); ok {
+			ds.bin[d] = struct{}{}
+		} else {
+			ds.other[string(b)] = struct{}{}
+		}
 	}
-	return out, rows.Err()
+	return ds, rows.Err()
+}
+
+// scanChunk is how many sequence numbers one range query of scanChainNoDocs covers, and
+// scanWorkers how many such queries run at once.
+const (
+	scanChunk   = 4096
+	scanWorkers = 2
+)
+
+type recordChunk struct {
+	recs []ChainRecord
+	err  error
+}
+
+// scanChainNoDocs streams records without documents in sequence order. The sequence
+// range is cut into chunks that scanWorkers connections read at once, each an ordered
+// range scan on the primary key; the chunks are handed to fn in order, so fn sees
+// exactly what one ordered scan would show, and at most about 2*scanWorkers chunks are
+// held at a time. Whether the documents a record names exist is answered from the set
+// of document digests, read first, instead of two index lookups per record in the
+// database.
+func (s *sqlStore) scanChainNoDocs(ctx context.Context, fromSeq int64, fn func(ChainRecord) error) error {
+	// The head first, then the digests: the documents of a record are committed with it,
+	// so every record up to head has its documents in the set. Records appended since
+	// (the last chunk) are asked about in the database.
+	head, _, err := s.Head(ctx)
+	if err != nil {
+		return err
+	}
+	ds, err := s.documentDigests(ctx)
+	if err != nil {
+		return fmt.Errorf("document digests: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Chunk k covers [fromSeq+k*scanChunk, fromSeq+(k+1)*scanChunk); the first chunk
+	// that starts after head is open-ended (records appended since) and the last.
+	last := int64(0)
+	if head >= fromSeq {
+		last = (head-fromSeq)/scanChunk + 1
+	}
+	outs := make([]chan recordChunk, scanWorkers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel() // runs before wg.Wait
+	for w := range scanWorkers {
+		outs[w] = make(chan recordChunk, 1)
+		wg.Go(func() {
+			defer close(outs[w])
+			for k := int64(w); k <= last; k += scanWorkers {
+				lo := fromSeq + k*scanChunk
+				mode, where, args := colsNone, ` WHERE r.seq >= ? AND r.seq < ?`, []any{lo, lo + scanChunk}
+				if k == last {
+					mode, where, args = colsMissing, ` WHERE r.seq >= ?`, []any{lo}
+				}
+				var ch recordChunk
+				if k != last {
+					ch.recs = make([]ChainRecord, 0, scanChunk)
+				}
+				ch.err = s.streamRecords(ctx, mode, where, args, ` ORDER BY r.seq`, func(c *ChainRecord) error {
+					if mode == colsNone {
+						c.FactsMissing = c.FactsDigest != "" && !ds.has(c.FactsDigest)
+						c.DecisionMissing = c.DecisionDigest != "" && !ds.has(c.DecisionDigest)
+					}
+					ch.recs = append(ch.recs, *c)
+					return nil
+				})
+				select {
+				case outs[w] <- ch:
+				case <-ctx.Done():
+					return
+				}
+				if ch.err != nil {
+					return
+				}
+			}
+		})
+	}
+	for k := int64(0); k <= last; k++ {
+		ch, ok := <-outs[k%scanWorkers]
+		if !ok {
+			return context.Cause(ctx)
+		}
+		if ch.err != nil {
+			return ch.err
+		}
+		for i := range ch.recs {
+			if err := fn(ch.recs[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // filterWhere turns a Filter into a WHERE clause. Since is inclusive, Until exclusive.
@@ -265,7 +343,7 @@ func (s *sqlStore) Scan(ctx context.Context, fromSeq int64, fn func(Record) erro
 func (s *sqlStore) ScanChain(ctx context.Context, fromSeq int64, docs bool, fn func(ChainRecord) error) error {
 	var err error
 	if docs {
-		err = s.streamRecords(ctx, true, ` WHERE r.seq >= ?`, []any{fromSeq}, ` ORDER BY r.seq`, func(c *ChainRecord) error { return fn(*c) })
+		err = s.streamRecords(ctx, colsDocs, ` WHERE r.seq >= ?`, []any{fromSeq}, ` ORDER BY r.seq`, func(c *ChainRecord) error { return fn(*c) })
 	} else {
 		err = s.scanChainNoDocs(ctx, fromSeq, fn)
 	}
@@ -283,7 +361,7 @@ func (s *sqlStore) Query(ctx context.Context, f Filter, fn func(Record) error) e
 // QueryChain streams the records that match f, in sequence order, with their digests.
 func (s *sqlStore) QueryChain(ctx context.Context, f Filter, fn func(ChainRecord) error) error {
 	where, args := filterWhere(f)
-	if err := s.streamRecords(ctx, true, where, args, ` ORDER BY r.seq`, func(c *ChainRecord) error { return fn(*c) }); err != nil {
+	if err := s.streamRecords(ctx, colsDocs, where, args, ` ORDER BY r.seq`, func(c *ChainRecord) error { return fn(*c) }); err != nil {
 		return fmt.Errorf("query audit log %+v: %w", f, err)
 	}
 	return nil
@@ -299,7 +377,7 @@ func (s *sqlStore) Latest(ctx context.Context, f Filter) (Record, error) {
 		out   Record
 		found bool
 	)
-	err := s.streamRecords(ctx, true, where, args, ` ORDER BY r.seq DESC LIMIT 1`, func(c *ChainRecord) error {
+	err := s.streamRecords(ctx, colsDocs, where, args, ` ORDER BY r.seq DESC LIMIT 1`, func(c *ChainRecord) error {
 		out, found = c.Record, true
 		return errStop
 	})

@@ -20,11 +20,12 @@ type ChainRecord struct {
 type ChainReader interface {
 	// ScanChain streams records from fromSeq on in sequence order; with docs false the
 	// Facts and Decision bodies are left empty (verify reads documents once each through
-	// ScanDocuments instead).
+	// ScanDocuments instead), and whether they exist is answered from the set of all
+	// document digests, held while the scan runs (about 40 bytes a document).
 	ScanChain(ctx context.Context, fromSeq int64, docs bool, fn func(ChainRecord) error) error
 	// QueryChain streams the records that match f, in sequence order, with documents.
 	QueryChain(ctx context.Context, f Filter, fn func(ChainRecord) error) error
-	// ScanDocuments streams every stored document once.
+	// ScanDocuments streams every stored document once, in no particular order.
 	ScanDocuments(ctx context.Context, fn func(digest string, body []byte) error) error
 	// Head returns the last record's sequence number and hash (0 and GenesisHash when
 	// the log is empty).

@@ -112,7 +112,7 @@ func openSQLite(ctx context.Context, dsn string) (*sqlStore, error) {
 	// their own and, under WAL, never wait for the writer.
 	// The writer does not checkpoint the WAL itself (a checkpoint inside a commit would
 	// hold up every write waiting for it); the checkpointer does, on its own connection.
-	wdb, err := open(false, 1, "wal_autocheckpoint(0)")
+	wdb, err := open(false, 1, "wal_autocheckpoint(0)", "journal_size_limit(67108864)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}

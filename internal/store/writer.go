@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 )
@@ -20,9 +19,9 @@ type querier interface {
 // maxWriteBatch bounds the operations of one SQLite write transaction.
 const maxWriteBatch = 256
 
-// checkpointCommits is how many commits the writer makes before it wakes the
-// checkpointer (which also runs every second).
-const checkpointCommits = 256
+// checkpointCommits is how many commits the writer makes between checkpoints of its
+// own (see writer.checkpoint).
+const checkpointCommits = 200
 
 // durability says whether a write must be on disk when it returns.
 type durability bool
@@ -65,7 +64,7 @@ type writer struct {
 	quit    chan struct{}
 	wg      sync.WaitGroup
 	ckpt    chan struct{} // wakes the checkpointer
-	commits int           // since the checkpointer was last woken
+	commits int           // since the writer last checkpointed
 	full    bool          // the connection's synchronous setting is FULL
 }
 
@@ -119,11 +118,7 @@ func (w *writer) loop() {
 				break drain
 			}
 		}
-		t0 := time.Now()
 		commitErr := w.run(batch, errs[:len(batch)])
-		if dbgWriter {
-			fmt.Fprintf(os.Stderr, "WDBG n=%d run=%v commit=%v\n", len(batch), dbgCommitStart.Sub(t0), time.Since(dbgCommitStart))
-		}
 		for i, op := range batch {
 			if commitErr != nil && errs[i] == nil {
 				errs[i] = commitErr
@@ -131,6 +126,23 @@ func (w *writer) loop() {
 			op.done <- errs[i]
 			batch[i], errs[i] = nil, nil
 		}
+		if w.commits >= checkpointCommits {
+			w.checkpoint()
+		}
+	}
+}
+
+// checkpoint runs, between two batches and after the first was acknowledged, a PASSIVE
+// checkpoint on the writer's own connection. The WAL only starts over from its beginning
+// when it was copied entirely, which a checkpoint beside a busy writer never achieves
+// (the writer keeps appending): without this the WAL would grow for ever. The
+// checkpointer has copied most frames by then, so this one copies only the last few.
+func (w *writer) checkpoint() {
+	w.commits = 0
+	_, _ = w.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	select {
+	case w.ckpt <- struct{}{}: // and the checkpointer starts on the next stretch
+	default:
 	}
 }
 
@@ -184,25 +196,20 @@ func (w *writer) run(batch []*writeOp, errs []error) error {
 	if ran == 0 {
 		return nil
 	}
-	if w.commits++; w.commits >= checkpointCommits {
-		w.commits = 0
+	w.commits++
+	if w.commits == checkpointCommits/2 {
 		select {
 		case w.ckpt <- struct{}{}:
 		default:
 		}
 	}
-	dbgCommitStart = time.Now()
 	return tx.Commit()
 }
-
-var dbgWriter = os.Getenv("WDBG") != ""
-var dbgCommitStart time.Time
 
 // checkpointer copies the WAL into the database file beside the writer: a PASSIVE
 // checkpoint waits for no one and no one waits for it, so no commit pays for it (the
 // writer's connection has wal_autocheckpoint off). It runs every second and when the
-// writer has made checkpointCommits commits since it last woke it, so the WAL stays
-// small; once the WAL has been copied entirely, the writer starts it over.
+// writer asks, so that little is left to copy when the writer checkpoints itself.
 func (w *writer) checkpointer(cdb *sql.DB) {
 	defer w.wg.Done()
 	t := time.NewTicker(time.Second)
