@@ -394,16 +394,22 @@ func (s *sqlStore) Latest(ctx context.Context, f Filter) (Record, error) {
 func (s *sqlStore) ScanDocuments(ctx context.Context, fn func(digest string, body []byte) error) error {
 	// In storage order: verify needs every document once, in no particular order, and
 	// an ordered scan would read the table at random through the index.
+	if s.d.name() == "postgres" {
+		if err := s.scanDocumentsPG(ctx, fn); err != nil {
+			return fmt.Errorf("scan audit documents: %w", err)
+		}
+		return nil
+	}
 	rows, err := s.query(ctx, `SELECT digest, body FROM audit_documents`)
 	if err != nil {
 		return fmt.Errorf("scan audit documents: %w", err)
 	}
 	defer rows.Close()
+	var (
+		digest string
+		body   sql.RawBytes // valid until the next row: fn does not keep it
+	)
 	for rows.Next() {
-		var (
-			digest string
-			body   []byte
-		)
 		if err := rows.Scan(&digest, &body); err != nil {
 			return fmt.Errorf("scan audit documents: %w", err)
 		}

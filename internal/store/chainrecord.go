@@ -25,7 +25,8 @@ type ChainReader interface {
 	ScanChain(ctx context.Context, fromSeq int64, docs bool, fn func(ChainRecord) error) error
 	// QueryChain streams the records that match f, in sequence order, with documents.
 	QueryChain(ctx context.Context, f Filter, fn func(ChainRecord) error) error
-	// ScanDocuments streams every stored document once, in no particular order.
+	// ScanDocuments streams every stored document once, in no particular order; body is
+	// valid only until fn returns.
 	ScanDocuments(ctx context.Context, fn func(digest string, body []byte) error) error
 	// Head returns the last record's sequence number and hash (0 and GenesisHash when
 	// the log is empty).
