@@ -11,24 +11,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
 
-func loadFacts(t testing.TB, name string) Facts {
-	t.Helper()
-	var f Facts
-	data, err := os.ReadFile("../testdata/facts/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return f
-}
+func loadFacts(t testing.TB, name string) Facts { return loadJSON[Facts](t, name) }
 
 func loadDeployFacts(t testing.TB, name string) DeploymentFacts {
+	return loadJSON[DeploymentFacts](t, name)
+}
+
+// loadJSON decodes testdata/facts/name strictly: a misspelt field fails the test.
+func loadJSON[T any](t testing.TB, name string) T {
 	t.Helper()
-	var f DeploymentFacts
+	var f T
 	data, err := os.ReadFile("../testdata/facts/" + name)
 	if err != nil {
 		t.Fatal(err)

@@ -11,19 +11,26 @@ import (
 var ruleKeys = []string{"name", "branches", "paths", "ignore_paths", "approvals", "checks", "ticket"}
 
 func (p *parser) rules(n *yaml.Node) []*Rule {
-	var out []*Rule
+	return uniquelyNamed(p, n, "rules", "rule", p.rule, func(r *Rule) (string, int, int) { return r.Name, r.Line, r.Col })
+}
+
+// uniquelyNamed parses a list of named items, reporting a repeated name at the repeat
+// (with the line of the first) and keeping only the first.
+func uniquelyNamed[T any](p *parser, n *yaml.Node, what, label string, parse func(*yaml.Node) *T, pos func(*T) (name string, line, col int)) []*T {
+	var out []*T
 	names := map[string]int{}
-	p.list(n, "rules", func(item *yaml.Node) {
-		r := p.rule(item)
-		if r == nil {
+	p.list(n, what, func(item *yaml.Node) {
+		x := parse(item)
+		if x == nil {
 			return
 		}
-		if first, dup := names[r.Name]; dup {
-			p.errAt(r.Line, r.Col, "duplicate rule name \""+r.Name+"\" (first at line "+strconv.Itoa(first)+")")
+		name, line, col := pos(x)
+		if first, dup := names[name]; dup {
+			p.errAt(line, col, "duplicate "+label+" name \""+name+"\" (first at line "+strconv.Itoa(first)+")")
 			return
 		}
-		names[r.Name] = r.Line
-		out = append(out, r)
+		names[name] = line
+		out = append(out, x)
 	})
 	return out
 }
@@ -234,21 +241,8 @@ func (p *parser) ticket(n *yaml.Node) *Ticket {
 }
 
 func (p *parser) deployments(n *yaml.Node) []*DeploymentRule {
-	var out []*DeploymentRule
-	names := map[string]int{}
-	p.list(n, "deployments", func(item *yaml.Node) {
-		d := p.deployment(item)
-		if d == nil {
-			return
-		}
-		if first, dup := names[d.Name]; dup {
-			p.errAt(d.Line, d.Col, "duplicate deployment rule name \""+d.Name+"\" (first at line "+strconv.Itoa(first)+")")
-			return
-		}
-		names[d.Name] = d.Line
-		out = append(out, d)
-	})
-	return out
+	return uniquelyNamed(p, n, "deployments", "deployment rule", p.deployment,
+		func(d *DeploymentRule) (string, int, int) { return d.Name, d.Line, d.Col })
 }
 
 func (p *parser) deployment(n *yaml.Node) *DeploymentRule {

@@ -15,18 +15,25 @@ func withRecovery(c *config.Config) {
 	c.Recovery.SweepInterval = config.Duration(time.Hour)
 }
 
-// While foureyes was down GitHub delivered nothing (every attempt failed). At start the
-// reconciler asks GitHub to redeliver what never succeeded, exactly once, and the PR's
-// check becomes right.
-func TestWebhooksMissedWhileDownAreRedelivered(t *testing.T) {
+// pendingPRThenDown opens PR n (waiting for an approval, build passed) on a server with
+// the recovery loops on, then stops the server.
+func pendingPRThenDown(t *testing.T, n int) (*e2etest.Harness, githubtest.PR) {
 	h := e2etest.Start(t, e2etest.WithConfig(withRecovery))
 	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
 	h.Repo.SetPermission("bob", "write")
-	pr := h.OpenPR(e2etest.PRSpec{Number: 70, Author: "alice"})
+	pr := h.OpenPR(e2etest.PRSpec{Number: n, Author: "alice"})
 	h.PassBuild(pr.HeadSHA)
 	h.CheckRun(pr.HeadSHA, e2etest.InProgress)
 	h.WaitIdle()
 	h.Stop()
+	return h, pr
+}
+
+// While foureyes was down GitHub delivered nothing (every attempt failed). At start the
+// reconciler asks GitHub to redeliver what never succeeded, exactly once, and the PR's
+// check becomes right.
+func TestWebhooksMissedWhileDownAreRedelivered(t *testing.T) {
+	h, pr := pendingPRThenDown(t, 70)
 
 	// GitHub tries to deliver the approval while foureyes is down.
 	rv := h.Repo.AddReview(70, githubtest.Review{User: "bob", State: "APPROVED", CommitID: pr.HeadSHA, SubmittedAt: time.Now()})
@@ -53,14 +60,7 @@ func TestWebhooksMissedWhileDownAreRedelivered(t *testing.T) {
 // An approval given while foureyes was down, with no delivery left to redeliver (older
 // than GitHub's window, or never attempted): the sweep at start re-evaluates the PR.
 func TestSweepAtStartFixesAPRApprovedWhileDown(t *testing.T) {
-	h := e2etest.Start(t, e2etest.WithConfig(withRecovery))
-	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
-	h.Repo.SetPermission("bob", "write")
-	pr := h.OpenPR(e2etest.PRSpec{Number: 71, Author: "alice"})
-	h.PassBuild(pr.HeadSHA)
-	h.CheckRun(pr.HeadSHA, e2etest.InProgress)
-	h.WaitIdle()
-	h.Stop()
+	h, pr := pendingPRThenDown(t, 71)
 
 	time.Sleep(1100 * time.Millisecond) // GitHub times have whole seconds: the approval comes a second later
 	h.Repo.AddReview(71, githubtest.Review{User: "bob", State: "APPROVED", CommitID: pr.HeadSHA, SubmittedAt: time.Now()})
