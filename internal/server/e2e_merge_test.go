@@ -77,9 +77,7 @@ func TestMergeGroupPassesOnlyWhenEveryPRPasses(t *testing.T) {
 // A burst of ten check completions inside the window costs one evaluation, and an
 // evaluation that changes nothing writes nothing.
 func TestCoalescingAndNoRedundantWrites(t *testing.T) {
-	h := e2etest.Start(t, e2etest.WithCoalesceWindow(time.Second))
-	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
-	h.Repo.SetPermission("bob", "write")
+	h := strictHarness(t, e2etest.WithCoalesceWindow(time.Second))
 	pr := h.OpenPR(e2etest.PRSpec{Number: 54, Author: "alice"})
 	h.CheckRun(pr.HeadSHA, e2etest.InProgress)
 	h.WaitIdle()

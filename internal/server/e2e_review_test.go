@@ -8,8 +8,8 @@ import (
 	"github.com/foureyes/foureyes/internal/githubtest"
 )
 
-func strictHarness(t *testing.T) *e2etest.Harness {
-	h := e2etest.Start(t)
+func strictHarness(t *testing.T, opts ...e2etest.Option) *e2etest.Harness {
+	h := e2etest.Start(t, opts...)
 	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
 	for _, u := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
 		h.Repo.SetPermission(u, "write")
