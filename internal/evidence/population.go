@@ -1,0 +1,213 @@
+package evidence
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+// Change kinds of the population.
+const (
+	ChangeMerge      = "merge"       // a pull request merged (a merge record)
+	ChangeDirectPush = "direct_push" // a push to a protected default branch outside a PR
+)
+
+// Strata a change can belong to, in their fixed order (docs/audit.md, "Sampling").
+const (
+	StratumViolation  = "violation"  // a violation record names the change
+	StratumEmergency  = "emergency"  // an emergency was declared on it
+	StratumWeekend    = "weekend"    // merged, pushed or deployed on a Saturday or Sunday (UTC)
+	StratumDeployment = "deployment" // a deployment decision names its SHA
+)
+
+// AllStrata is every stratum in its fixed order.
+var AllStrata = []string{StratumViolation, StratumEmergency, StratumWeekend, StratumDeployment}
+
+// Record kinds written by other parts of foureyes that evidence reads when present.
+const (
+	KindEmergency  store.Kind = "emergency"   // an emergency declaration
+	KindPIR        store.Kind = "pir"         // a post-incident review of an emergency change
+	KindReviewNote store.Kind = "review_note" // an auditor's note on an exception
+)
+
+// Change is one member of the population: a merged pull request or a direct push.
+type Change struct {
+	Kind       string    `json:"kind"`
+	Repository string    `json:"repository"`
+	PR         int       `json:"pr"`
+	SHA        string    `json:"sha"` // the merge commit, or the pushed head
+	Actor      string    `json:"actor"`
+	At         time.Time `json:"at"`
+	Seq        int64     `json:"seq"`  // the merge or violation record that makes it a change
+	Hash       string    `json:"hash"` // that record's hash
+	Strata     []string  `json:"strata"`
+}
+
+// Key identifies a change for sampling: kind, repository, PR and SHA, tab-separated.
+func (c Change) Key() string {
+	return c.Kind + "\t" + c.Repository + "\t" + strconv.Itoa(c.PR) + "\t" + c.SHA
+}
+
+// Line is the change's line in the population digest: its key and its strata.
+func (c Change) Line() string { return c.Key() + "\t" + strings.Join(c.Strata, ",") + "\n" }
+
+// PopulationQuery selects the changes of a period.
+type PopulationQuery struct {
+	Since time.Time `json:"since,omitzero"` // inclusive
+	Until time.Time `json:"until,omitzero"` // exclusive
+	Repos []string  `json:"repos,omitempty"`
+	Org   string    `json:"org,omitempty"` // only repositories of this owner
+}
+
+func (q PopulationQuery) covers(repo string) bool {
+	if q.Org != "" && !strings.HasPrefix(repo, q.Org+"/") {
+		return false
+	}
+	return len(q.Repos) == 0 || slices.Contains(q.Repos, repo)
+}
+
+// Population is every change of the period in chain order, with its digest.
+type Population struct {
+	Query    PopulationQuery `json:"query"`
+	HeadSeq  int64           `json:"chain_head_seq"`
+	HeadHash string          `json:"chain_head_hash"`
+	Size     int             `json:"size"`
+	Digest   string          `json:"digest"` // SHA-256 of the changes' lines, in order
+	Changes  []Change        `json:"changes"`
+}
+
+// IsDirectPush tells a direct-push violation record (written by the push handler) from a
+// merge violation.
+func IsDirectPush(r store.Record) bool {
+	return r.Kind == store.KindViolation && r.PR == 0 && strings.HasPrefix(r.Subject, "push:")
+}
+
+// LoadPopulation reads the changes of the period from the chain, up to its head when the
+// read starts: merges and direct pushes recorded in [Since, Until), then the strata from
+// every record of those changes up to the head (a deployment after the period still
+// marks the change as deployed).
+func LoadPopulation(ctx context.Context, src store.ChainReader, q PopulationQuery) (Population, error) {
+	p := Population{Query: q}
+	var err error
+	if p.HeadSeq, p.HeadHash, err = src.Head(ctx); err != nil {
+		return Population{}, err
+	}
+	var recs []store.Record
+	err = src.ScanChain(ctx, 1, false, func(c store.ChainRecord) error {
+		if c.Seq > p.HeadSeq {
+			return nil
+		}
+		recs = append(recs, c.Record)
+		return nil
+	})
+	if err != nil {
+		return Population{}, err
+	}
+	p.Changes = BuildPopulation(recs, q)
+	p.Size = len(p.Changes)
+	p.Digest = PopulationDigest(p.Changes)
+	return p, nil
+}
+
+// BuildPopulation is the population of q among recs (in sequence order): the pure part
+// of LoadPopulation.
+func BuildPopulation(recs []store.Record, q PopulationQuery) []Change {
+	var out []Change
+	seen := map[string]bool{}
+	inPeriod := func(t time.Time) bool {
+		return (q.Since.IsZero() || !t.Before(q.Since)) && (q.Until.IsZero() || t.Before(q.Until))
+	}
+	for _, r := range recs {
+		if !q.covers(r.Repository) || !inPeriod(r.RecordedAt) {
+			continue
+		}
+		var c Change
+		switch {
+		case r.Kind == store.KindMerge:
+			c = Change{Kind: ChangeMerge, Repository: r.Repository, PR: r.PR, SHA: r.SHA}
+		case IsDirectPush(r):
+			c = Change{Kind: ChangeDirectPush, Repository: r.Repository, SHA: r.SHA}
+		default:
+			continue
+		}
+		if seen[c.Key()] {
+			continue // a redelivered merge: the first record counts
+		}
+		seen[c.Key()] = true
+		c.Actor, c.At, c.Seq, c.Hash = r.Actor, r.RecordedAt, r.Seq, r.Hash
+		out = append(out, c)
+	}
+	index := map[[2]string][]int{} // (repo, "#pr" or "@sha") -> changes
+	for i, c := range out {
+		if c.PR != 0 {
+			k := [2]string{c.Repository, "#" + strconv.Itoa(c.PR)}
+			index[k] = append(index[k], i)
+		}
+		k := [2]string{c.Repository, "@" + c.SHA}
+		index[k] = append(index[k], i)
+	}
+	marks := make([]map[string]bool, len(out))
+	for i, c := range out {
+		marks[i] = map[string]bool{}
+		if c.Kind == ChangeDirectPush {
+			marks[i][StratumViolation] = true
+		}
+		if isWeekend(c.At) {
+			marks[i][StratumWeekend] = true
+		}
+	}
+	for _, r := range recs {
+		var hits []int
+		if r.PR != 0 {
+			hits = append(hits, index[[2]string{r.Repository, "#" + strconv.Itoa(r.PR)}]...)
+		}
+		if r.SHA != "" {
+			hits = append(hits, index[[2]string{r.Repository, "@" + r.SHA}]...)
+		}
+		for _, i := range hits {
+			switch r.Kind {
+			case store.KindViolation:
+				marks[i][StratumViolation] = true
+			case KindEmergency:
+				marks[i][StratumEmergency] = true
+			case store.KindDeploymentDecision, store.KindDeploymentEvent:
+				if r.Kind == store.KindDeploymentDecision {
+					marks[i][StratumDeployment] = true
+				}
+				if isWeekend(r.RecordedAt) {
+					marks[i][StratumWeekend] = true
+				}
+			}
+		}
+	}
+	for i := range out {
+		out[i].Strata = []string{}
+		for _, s := range AllStrata {
+			if marks[i][s] {
+				out[i].Strata = append(out[i].Strata, s)
+			}
+		}
+	}
+	return out
+}
+
+func isWeekend(t time.Time) bool {
+	d := t.UTC().Weekday()
+	return d == time.Saturday || d == time.Sunday
+}
+
+// PopulationDigest is the lower-case hex SHA-256 of the changes' lines concatenated in
+// population order (each "kind TAB repository TAB pr TAB sha TAB strata LF").
+func PopulationDigest(changes []Change) string {
+	h := sha256.New()
+	for _, c := range changes {
+		h.Write([]byte(c.Line()))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
