@@ -53,6 +53,8 @@ type Decision struct {
 	Rules         []RuleResult `json:"rules"`
 	// Errors holds FILE:LINE:COL: message lines when Outcome is error.
 	Errors []string `json:"errors,omitempty"`
+	// Emergency lists the emergency declarations on the PR and what became of them.
+	Emergency *EmergencyResult `json:"emergency,omitempty"`
 }
 
 // RuleResult is one rule of the policy and what became of it.

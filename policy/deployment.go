@@ -27,11 +27,14 @@ type DeployedPR struct {
 	MergedHeadSHA string `json:"merged_head_sha"`
 	Violation     bool   `json:"violation"`
 	// EvaluatedFresh says the merge-time decision was evaluated on MergedHeadSHA.
-	EvaluatedFresh bool     `json:"evaluated_fresh"`
-	CommitAuthors  []string `json:"commit_authors"`
-	Committers     []string `json:"committers"`
-	CoAuthors      []string `json:"co_authors"`
-	Pushers        []string `json:"pushers"`
+	EvaluatedFresh bool `json:"evaluated_fresh"`
+	// Emergency names the incident reference when the decision at merge passed only
+	// because of an emergency declaration.
+	Emergency     string   `json:"emergency,omitempty"`
+	CommitAuthors []string `json:"commit_authors"`
+	Committers    []string `json:"committers"`
+	CoAuthors     []string `json:"co_authors"`
+	Pushers       []string `json:"pushers"`
 }
 
 // DeploymentState is the answer given to GitHub's deployment protection rule.
@@ -122,7 +125,7 @@ func DeploymentErrorDecision(env, sha string, err error) DeploymentDecision {
 func evalDeploymentRule(r *DeploymentRule, f *DeploymentFacts) RuleResult {
 	rr := RuleResult{Name: r.Name, Origin: r.Origin, Requirements: []RequirementResult{}}
 	if r.ApprovedChange {
-		rr.Requirements = append(rr.Requirements, approvedChange(f))
+		rr.Requirements = append(rr.Requirements, approvedChange(f, r.AllowEmergency))
 	}
 	if r.IndependentDeployer {
 		rr.Requirements = append(rr.Requirements, independentDeployer(f))
@@ -146,7 +149,7 @@ func prRef(n int) string { return "#" + itoa(n) }
 
 // approvedChange requires every PR that brought the SHA to have been merged with a
 // passing decision evaluated on the head that was merged.
-func approvedChange(f *DeploymentFacts) RequirementResult {
+func approvedChange(f *DeploymentFacts, allowEmergency bool) RequirementResult {
 	q := RequirementResult{Kind: KindApprovedChange, Evidence: []Evidence{}}
 	if len(f.PullRequests) == 0 {
 		q.Status, q.Reason = StatusFail, "no pull request brought "+short(f.SHA)+": it was not reviewed"
@@ -166,6 +169,8 @@ func approvedChange(f *DeploymentFacts) RequirementResult {
 			why = prRef(pr.Number) + " by " + pr.Author + " was merged with decision " + pr.MergeOutcome
 		case !pr.EvaluatedFresh:
 			why = prRef(pr.Number) + " by " + pr.Author + " passed, but not on the merged head " + short(pr.MergedHeadSHA)
+		case pr.Emergency != "" && !allowEmergency:
+			why = prRef(pr.Number) + " by " + pr.Author + " is emergency change " + pr.Emergency + " and this rule does not set allow_emergency"
 		}
 		ev := Evidence{Kind: "pull_request", Subject: prRef(pr.Number), SHA: pr.MergedHeadSHA, Result: pr.MergeOutcome}
 		if why != "" {
@@ -173,6 +178,10 @@ func approvedChange(f *DeploymentFacts) RequirementResult {
 			ev.Text = why
 		} else {
 			ev.Text = prRef(pr.Number) + " by " + pr.Author + " merged with a passing decision on " + short(pr.MergedHeadSHA)
+			if pr.Emergency != "" {
+				ev.Kind, ev.Source = EvidenceEmergency, pr.Emergency
+				ev.Text += " as emergency change " + pr.Emergency + " (allow_emergency)"
+			}
 		}
 		q.Evidence = append(q.Evidence, ev)
 	}

@@ -38,6 +38,18 @@ type canonicalRule struct {
 	Approvals   *canonicalAppr  `json:"approvals"`
 	Checks      []CheckReq      `json:"checks"`
 	Ticket      *canonicalTickt `json:"ticket"`
+	// omitempty: policies without emergencies keep the digests they always had.
+	Emergency *canonicalEmergency `json:"emergency,omitempty"`
+}
+
+type canonicalEmergency struct {
+	Users         []string `json:"users"`
+	Teams         []string `json:"teams"`
+	Permission    string   `json:"permission"`
+	Pattern       string   `json:"pattern"`
+	StillRequired []string `json:"still_required"`
+	ReviewWithin  string   `json:"review_within"`
+	AllowAuthor   bool     `json:"allow_author"`
 }
 
 type canonicalAppr struct {
@@ -62,6 +74,7 @@ type canonicalDeploy struct {
 	ApprovedChange      bool       `json:"approved_change"`
 	IndependentDeployer bool       `json:"independent_deployer"`
 	Checks              []CheckReq `json:"checks"`
+	AllowEmergency      bool       `json:"allow_emergency,omitempty"`
 }
 
 func patterns(gs []Glob) []string {
@@ -95,12 +108,17 @@ func (p *Policy) canonical() canonicalPolicy {
 		if t := r.Ticket; t != nil {
 			cr.Ticket = &canonicalTickt{Pattern: t.Pattern, In: nonNil(t.In)}
 		}
+		if em := r.Emergency; em != nil {
+			cr.Emergency = &canonicalEmergency{Users: nonNil(em.DeclaredBy.Users), Teams: nonNil(em.DeclaredBy.Teams),
+				Permission: em.DeclaredBy.Permission, Pattern: em.Pattern, StillRequired: nonNil(em.StillRequired),
+				ReviewWithin: em.ReviewWithin.String(), AllowAuthor: em.AllowAuthor}
+		}
 		c.Rules = append(c.Rules, cr)
 	}
 	for _, d := range p.Deployments {
 		c.Deployments = append(c.Deployments, canonicalDeploy{Name: d.Name, Origin: d.Origin,
 			Environments: patterns(d.Environments), ApprovedChange: d.ApprovedChange,
-			IndependentDeployer: d.IndependentDeployer, Checks: nonNil(d.Checks)})
+			IndependentDeployer: d.IndependentDeployer, Checks: nonNil(d.Checks), AllowEmergency: d.AllowEmergency})
 	}
 	return c
 }

@@ -16,6 +16,9 @@ type Facts struct {
 	// Truncated says which lists GitHub could not give in full (over 250 commits, over
 	// 3000 files): a requirement that depends on a truncated list cannot pass.
 	Truncated *Truncated `json:"truncated,omitempty"`
+	// Emergency holds the `/foureyes emergency` declarations made on the PR, oldest
+	// first, as recorded in the audit log (`emergency` records).
+	Emergency []Declaration `json:"emergency,omitempty"`
 }
 
 // Truncated marks lists that were cut at foureyes' fetch limits.

@@ -8,7 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var ruleKeys = []string{"name", "branches", "paths", "ignore_paths", "approvals", "checks", "ticket"}
+var ruleKeys = []string{"name", "branches", "paths", "ignore_paths", "approvals", "checks", "ticket", "emergency"}
 
 func (p *parser) rules(n *yaml.Node) []*Rule {
 	return uniquelyNamed(p, n, "rules", "rule", p.rule, func(r *Rule) (string, int, int) { return r.Name, r.Line, r.Col })
@@ -69,6 +69,8 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 			}
 		case "ticket":
 			r.Ticket = p.ticket(v)
+		case "emergency":
+			r.Emergency = p.emergency(v)
 		}
 	})
 	if !ok {
@@ -139,13 +141,18 @@ func (a *Approvals) sortIndependentOf() {
 }
 
 func (p *parser) from(n *yaml.Node, a *Approvals) {
-	p.mapping(n, "from", []string{"users", "teams", "permission"}, func(key string, k, v *yaml.Node) {
+	p.whoMay(n, "from", a)
+}
+
+// whoMay parses a users/teams/permission mapping (approvals.from, emergency.declared_by).
+func (p *parser) whoMay(n *yaml.Node, what string, a *Approvals) {
+	p.mapping(n, what, []string{"users", "teams", "permission"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "users":
-			a.Users = p.strList(v, "from.users")
+			a.Users = p.strList(v, what+".users")
 		case "teams":
-			p.list(v, "from.teams", func(item *yaml.Node) {
-				s, ok := p.str(item, "each item of from.teams")
+			p.list(v, what+".teams", func(item *yaml.Node) {
+				s, ok := p.str(item, "each item of "+what+".teams")
 				if !ok {
 					return
 				}
@@ -156,7 +163,7 @@ func (p *parser) from(n *yaml.Node, a *Approvals) {
 				a.Teams = append(a.Teams, s)
 			})
 		case "permission":
-			s, ok := p.str(v, "from.permission")
+			s, ok := p.str(v, what+".permission")
 			if !ok {
 				return
 			}
@@ -268,10 +275,19 @@ func (p *parser) deployment(n *yaml.Node) *DeploymentRule {
 			d.Environments = p.globs(v, "environments")
 		case "require":
 			hasReq = true
-			p.mapping(v, "require", []string{"approved_change", "independent_deployer", "checks"}, func(key string, k, v *yaml.Node) {
+			p.mapping(v, "require", []string{"approved_change", "independent_deployer", "checks", "allow_emergency"}, func(key string, k, v *yaml.Node) {
 				switch key {
 				case "approved_change":
+					if v.Kind == yaml.MappingNode { // approved_change: {allow_emergency: true}
+						d.ApprovedChange = true
+						p.mapping(v, "approved_change", []string{"allow_emergency"}, func(_ string, _, av *yaml.Node) {
+							d.AllowEmergency = p.boolean(av, "approved_change.allow_emergency")
+						})
+						return
+					}
 					d.ApprovedChange = p.boolean(v, "approved_change")
+				case "allow_emergency":
+					d.AllowEmergency = p.boolean(v, "allow_emergency")
 				case "independent_deployer":
 					d.IndependentDeployer = p.boolean(v, "independent_deployer")
 				case "checks":
@@ -288,6 +304,9 @@ func (p *parser) deployment(n *yaml.Node) *DeploymentRule {
 	}
 	if !hasReq {
 		p.err(n, "deployment rule has no require")
+	}
+	if d.AllowEmergency && !d.ApprovedChange && len(p.errs) == before {
+		p.err(n, "allow_emergency only means something with approved_change: true")
 	}
 	if len(p.errs) == before && !d.ApprovedChange && !d.IndependentDeployer && len(d.Checks) == 0 {
 		p.err(n, "empty deployment rule: require approved_change, independent_deployer or checks")

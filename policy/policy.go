@@ -34,6 +34,7 @@ type Rule struct {
 	Approvals   *Approvals
 	Checks      []CheckReq
 	Ticket      *Ticket
+	Emergency   *Emergency // nil: no emergency can be declared for this rule
 }
 
 // Approvals is the four-eyes requirement of a rule.
@@ -65,12 +66,15 @@ type Ticket struct {
 
 // DeploymentRule is one entry of `deployments:`.
 type DeploymentRule struct {
-	Name                string
-	Origin              Origin
-	File                string
-	Line, Col           int
-	Environments        []Glob
-	ApprovedChange      bool
+	Name           string
+	Origin         Origin
+	File           string
+	Line, Col      int
+	Environments   []Glob
+	ApprovedChange bool
+	// AllowEmergency lets approved_change accept a PR merged under an emergency
+	// declaration (its independent review still to come).
+	AllowEmergency      bool
 	IndependentDeployer bool
 	Checks              []CheckReq
 }

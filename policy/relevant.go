@@ -16,6 +16,9 @@ func (p *Policy) Teams() []string {
 		if r.Approvals != nil {
 			out = append(out, r.Approvals.Teams...)
 		}
+		if r.Emergency != nil {
+			out = append(out, r.Emergency.DeclaredBy.Teams...)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -49,5 +52,13 @@ func (p *Policy) RelevantUsers(f Facts) []string {
 		}
 		out = append(out, rv.login)
 	}
+	// Whoever declared an emergency on the head: their teams and permission decide
+	// whether the declaration stands (the author too, for allow_author).
+	for _, decl := range f.Emergency {
+		if strings.EqualFold(decl.HeadSHA, f.PullRequest.Head.SHA) && decl.By != "" && !slices.Contains(out, decl.By) {
+			out = append(out, decl.By)
+		}
+	}
+	slices.Sort(out)
 	return out
 }

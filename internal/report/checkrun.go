@@ -108,9 +108,10 @@ func summary(d policy.Decision) string {
 }
 
 // text is the evidence: per rule and requirement, who counted and who did not, and
-// which checks were seen from which app.
+// which checks were seen from which app; then the emergency declarations.
 func text(d policy.Decision) string {
 	var b strings.Builder
+	defer emergencyText(&b, d)
 	for _, r := range d.Rules {
 		if r.Status == policy.StatusSkipped {
 			continue
@@ -196,3 +197,45 @@ func truncate(s string, n int) string {
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// emergencyText lists every emergency declaration with what became of it, so a refused
+// declarer reads why on the check run itself.
+func emergencyText(b *strings.Builder, d policy.Decision) {
+	if d.Emergency == nil || len(d.Emergency.Declarations) == 0 {
+		return
+	}
+	b.WriteString("\n### Emergency declarations\n\n")
+	for _, x := range d.Emergency.Declarations {
+		line := EmergencyLine(x)
+		b.WriteString("- " + escape(line) + "\n")
+	}
+}
+
+// EmergencyLine is one sentence about a declaration, for the check run and the reply
+// comment: "emergency change INC-4711 declared by ivan: independent review due by ...".
+func EmergencyLine(x policy.DeclarationResult) string {
+	switch x.Status {
+	case policy.DeclarationAccepted:
+		s := "emergency change " + x.Reference + " declared by " + x.By
+		if x.ReviewDue != "" {
+			s += ": independent review due by " + x.ReviewDue
+		}
+		if x.Flagged {
+			s += " (flagged: declared by the author)"
+		}
+		if x.Explanation != "" {
+			s += "; " + x.Explanation
+		}
+		return s
+	case policy.DeclarationSuperseded:
+		return "emergency declaration " + orNone(x.Reference) + " by " + x.By + " no longer applies: " + x.Explanation
+	}
+	return "emergency declaration " + orNone(x.Reference) + " by " + x.By + " refused: " + x.Explanation
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(no reference)"
+	}
+	return s
+}
