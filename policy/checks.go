@@ -1,5 +1,11 @@
 package policy
 
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
 // Check-run conclusions and status states, grouped by effect. Anything completed that
 // is not known to satisfy a requirement fails it: an unknown conclusion must not pass.
 func checkResult(c *Check) Status {
@@ -24,13 +30,23 @@ func checkResult(c *Check) Status {
 	return StatusFail // failure, cancelled, timed_out, action_required, stale
 }
 
-// postedBy reports whether c was posted by app: check runs by app slug, statuses by
-// their creator (an app posts statuses as "<slug>[bot]").
+// postedBy reports whether c was posted by app: check runs by app slug, statuses only by
+// the app's bot account "<slug>[bot]". A status whose creator is a user whose login equals
+// the slug is not the app: anyone can register such a login.
 func postedBy(c *Check, app string) bool {
 	if c.Source == "status" {
-		return c.Creator == app || (len(c.Creator) == len(app)+5 && c.Creator[:len(app)] == app && c.Creator[len(app):] == "[bot]")
+		return strings.EqualFold(c.Creator, app+"[bot]")
 	}
 	return c.App == app
+}
+
+// sourceKey identifies who reported a result: results of one name from different sources
+// are judged separately, so a later result from one source never hides another's failure.
+func sourceKey(c *Check) string {
+	if c.Source == "status" {
+		return "status\x00" + strings.ToLower(c.Creator)
+	}
+	return "check_run\x00" + strconv.FormatInt(c.AppID, 10) + "\x00" + c.App
 }
 
 func sourceOf(c *Check) string {
@@ -71,13 +87,16 @@ func later(a, b *Check) bool {
 	return a.ID > b.ID
 }
 
-// evalChecks evaluates required checks against the results on sha: for each, the
-// latest result with that name (from the pinned app, if any) decides.
+// evalChecks evaluates required checks against the results on sha. For each required
+// name, the latest result of each source (an app's check runs, one creator's statuses;
+// only the pinned app's, if any) counts, and every source must pass: a failure from any
+// source fails, a source still running keeps it pending. A later result from another
+// source (a status the PR author posts) cannot mask a failed check.
 func evalChecks(reqs []CheckReq, checks []Check, sha string) RequirementResult {
 	q := RequirementResult{Kind: KindChecks, Evidence: make([]Evidence, 0, len(reqs))}
 	var failed, pending, passed []string
 	for _, req := range reqs {
-		var latest *Check
+		latest := map[string]*Check{}
 		for i := range checks {
 			c := &checks[i]
 			if c.Name != req.Name {
@@ -88,24 +107,40 @@ func evalChecks(reqs []CheckReq, checks []Check, sha string) RequirementResult {
 					Result: "ignored", Text: c.Name + " from " + orUnknown(sourceOf(c)) + " ignored: must come from " + req.App})
 				continue
 			}
-			if latest == nil || later(c, latest) {
-				latest = c
+			k := sourceKey(c)
+			if prev := latest[k]; prev == nil || later(c, prev) {
+				latest[k] = c
 			}
 		}
-		if latest == nil {
+		if len(latest) == 0 {
 			pending = append(pending, req.Name)
 			q.Evidence = append(q.Evidence, Evidence{Kind: EvidenceCheck, Subject: req.Name, SHA: sha, Source: req.App,
 				Result: "absent", Text: req.Name + " has not reported on " + short(sha)})
 			continue
 		}
-		res := resultText(latest)
-		q.Evidence = append(q.Evidence, Evidence{Kind: EvidenceCheck, Subject: req.Name, SHA: sha, Source: sourceOf(latest),
-			Result: res, Text: req.Name + ": " + res + " (" + kindOf(latest) + " by " + orUnknown(sourceOf(latest)) + ")"})
-		switch checkResult(latest) {
+		keys := make([]string, 0, len(latest))
+		for k := range latest {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		worst, worstRes := StatusPass, ""
+		for _, k := range keys {
+			c := latest[k]
+			res := resultText(c)
+			q.Evidence = append(q.Evidence, Evidence{Kind: EvidenceCheck, Subject: req.Name, SHA: sha, Source: sourceOf(c),
+				Result: res, Text: req.Name + ": " + res + " (" + kindOf(c) + " by " + orUnknown(sourceOf(c)) + ")"})
+			switch st := checkResult(c); {
+			case st == StatusFail && worst != StatusFail:
+				worst, worstRes = StatusFail, res
+			case st == StatusPending && worst == StatusPass:
+				worst = StatusPending
+			}
+		}
+		switch worst {
 		case StatusPass:
 			passed = append(passed, req.Name)
 		case StatusFail:
-			failed = append(failed, req.Name+" "+res)
+			failed = append(failed, req.Name+" "+worstRes)
 		default:
 			pending = append(pending, req.Name)
 		}
