@@ -99,7 +99,7 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := e.publish(ctx, client, t.Owner, t.Repo, pr.GetHead().GetSHA(), d.output, d.annotations); err != nil {
+	if err := e.publishHead(ctx, client, t, pr, d); err != nil {
 		return Result{}, err
 	}
 	elapsed := e.Now().Sub(start)

@@ -10,7 +10,7 @@ import (
 	"github.com/foureyes/foureyes/policy"
 )
 
-// commitsEntry is the commit list of one head SHA.
+// commitsEntry is the commit list of one pull request at one head and base SHA.
 type commitsEntry struct {
 	commits   []*github.RepositoryCommit
 	truncated bool
@@ -18,14 +18,16 @@ type commitsEntry struct {
 
 // prCommits returns the commits of a pull request, oldest first, at most g.maxCommits.
 //
-// They are cached by head SHA: a SHA names its whole history, so the list can only change
-// if the base branch absorbs some of the head's commits, which only shrinks it, and a
-// longer list only excludes more people from approving. A list whose last commit is not
-// the head SHA (a push landed between reading the PR and listing its commits) is used
-// but not cached, so the next evaluation, which that push triggers, reads it again.
-func (g *Gatherer) prCommits(ctx context.Context, client *github.Client, owner, repo string, number int, headSHA string, st *Stats) ([]*github.RepositoryCommit, bool, error) {
-	key := owner + "/" + repo + "@" + headSHA
-	if e, ok := g.commits.get(key, g.now()); ok && headSHA != "" {
+// The list depends on the base as much as on the head (it is head minus what the base
+// already holds), so it is cached by pull request, head SHA and base SHA together: two PRs
+// with the same head and different bases (a decoy to a branch that already holds someone's
+// commit) must never share a list, and a base that moved is listed again. A list whose
+// last commit is not the head SHA (a push landed between reading the PR and listing its
+// commits) is used but not cached, so the next evaluation, which that push triggers,
+// reads it again.
+func (g *Gatherer) prCommits(ctx context.Context, client *github.Client, owner, repo string, number int, headSHA, baseSHA string, st *Stats) ([]*github.RepositoryCommit, bool, error) {
+	key := fmt.Sprintf("%s/%s#%d@%s...%s", owner, repo, number, headSHA, baseSHA)
+	if e, ok := g.commits.get(key, g.now()); ok && headSHA != "" && baseSHA != "" {
 		st.CacheHits++
 		return e.commits, e.truncated, nil
 	}
@@ -35,7 +37,7 @@ func (g *Gatherer) prCommits(ctx context.Context, client *github.Client, owner, 
 	if err != nil {
 		return nil, false, fmt.Errorf("list commits of %s/%s#%d: %w", owner, repo, number, err)
 	}
-	if headSHA != "" && (truncated || (len(commits) > 0 && commits[len(commits)-1].GetSHA() == headSHA)) {
+	if headSHA != "" && baseSHA != "" && (truncated || (len(commits) > 0 && commits[len(commits)-1].GetSHA() == headSHA)) {
 		g.commits.put(key, commitsEntry{commits: commits, truncated: truncated}, zeroTime)
 	}
 	return commits, truncated, nil

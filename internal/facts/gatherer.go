@@ -29,7 +29,7 @@ type Gatherer struct {
 	cacheEntries int
 	now          func() time.Time
 
-	commits     *lru[commitsEntry] // key: owner/repo@headSHA
+	commits     *lru[commitsEntry] // key: owner/repo#number@headSHA...baseSHA
 	files       *lru[filesEntry]   // key: owner/repo@headSHA...baseSHA
 	permissions *lru[string]       // key: owner/repo\x00login, with TTL
 	memberships *lru[bool]         // key: org/slug\x00login, with TTL

@@ -11,7 +11,7 @@ import (
 )
 
 // PullRequest gathers the Facts of owner/repo#number. The requests, in order: the PR
-// (unless opt.PR is given), its commits (unless cached for the head SHA), reviews, check
+// (unless opt.PR is given), its commits (unless cached for this PR, head and base SHA), reviews, check
 // runs and statuses of the head SHA, changed files (unless cached for head and base), then
 // permission and team membership of the users opt.NeedUsers names (unless cached).
 //
@@ -36,7 +36,7 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 		PullRequest: convertPR(pr),
 	}
 
-	commits, commitsTrunc, err := g.prCommits(ctx, client, owner, repo, number, headSHA, &st)
+	commits, commitsTrunc, err := g.prCommits(ctx, client, owner, repo, number, headSHA, baseSHA, &st)
 	if err != nil {
 		return policy.Facts{}, st, err
 	}

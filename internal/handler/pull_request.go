@@ -40,6 +40,11 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 		// may add or remove the ticket reference.
 		Evaluate(ctx, subject)
 	case "closed":
+		// Other open PRs on the same head share its check run, which showed the worst of
+		// their decisions: they are judged again without this one.
+		if err := h.evaluateHead(ctx, inst, repo, pr.GetHead().GetSHA(), nil); err != nil {
+			return err
+		}
 		if pr.GetMerged() {
 			return h.recordMerge(ctx, deliveryID, inst, repo.GetFullName(), pr)
 		}

@@ -1,0 +1,85 @@
+package evaluate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"sync"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/internal/report"
+	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
+)
+
+// headLocks serialise, per repository and head SHA, reading the decisions of the PRs on a
+// head and writing its check run, process-wide: the last writer has then read every
+// decision recorded before it, so the run ends on the worst of the latest decisions.
+var headLocks [64]sync.Mutex
+
+func lockHead(repo, sha string) func() {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s@%s", repo, sha)
+	m := &headLocks[h.Sum32()%uint32(len(headLocks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// publishHead writes the check run on pr's head. GitHub has one foureyes run per head SHA,
+// read by the branch protection of every base: when other open PRs share the head, the
+// run shows the worst of their latest decisions on it (policy.SharedHead), and says so.
+func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, d decided) error {
+	full := t.Owner + "/" + t.Repo
+	sha := pr.GetHead().GetSHA()
+	defer lockHead(full, sha)()
+	others, err := e.othersOnHead(ctx, full, t.Number, sha)
+	if err != nil {
+		return err
+	}
+	if len(others) == 0 {
+		return e.publish(ctx, client, t.Owner, t.Repo, sha, d.output, d.annotations)
+	}
+	self := policy.HeadDecision{PR: t.Number, Base: pr.GetBase().GetRef(), Decision: &d.Decision}
+	shown := policy.SharedHead(self, others)
+	out := report.CheckRun(shown)
+	anns := d.annotations
+	if out.Conclusion != d.output.Conclusion || shown.Outcome != d.Decision.Outcome {
+		anns = nil // another PR's decision is shown: this PR's annotations do not explain it
+	}
+	return e.publish(ctx, client, t.Owner, t.Repo, sha, out, anns)
+}
+
+// othersOnHead returns the latest decision on sha of every other open PR of repo whose
+// head is sha (nil Decision: none on this head yet, which counts as pending).
+func (e *Evaluator) othersOnHead(ctx context.Context, repo string, self int, sha string) ([]policy.HeadDecision, error) {
+	prs, err := e.Store.OpenPRsByHead(ctx, repo, sha)
+	if err != nil {
+		return nil, fmt.Errorf("open pull requests on %s@%s: %w", repo, sha, err)
+	}
+	sort.Slice(prs, func(i, j int) bool { return prs[i].Number < prs[j].Number })
+	var out []policy.HeadDecision
+	for _, p := range prs {
+		if p.Number == self {
+			continue
+		}
+		h := policy.HeadDecision{PR: p.Number, Base: p.BaseRef}
+		rec, err := e.Store.Latest(ctx, store.Filter{Repo: repo, PR: p.Number, Kinds: []store.Kind{store.KindPRDecision, store.KindPolicyError}})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("last decision of %s#%d: %w", repo, p.Number, err)
+		case rec.SHA == sha:
+			var d policy.Decision
+			if err := json.Unmarshal(rec.Decision, &d); err != nil {
+				return nil, fmt.Errorf("decode decision %d of %s#%d: %w", rec.Seq, repo, p.Number, err)
+			}
+			h.Decision = &d
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}

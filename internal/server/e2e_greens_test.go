@@ -1,0 +1,114 @@
+package server_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/githubtest"
+	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
+)
+
+// Regression tests for the false greens of issue #18, each named after the attack.
+
+// lastDecision is the latest pr_decision record of PR number.
+func lastDecision(t *testing.T, h *e2etest.Harness, number int) (store.Record, policy.Decision) {
+	t.Helper()
+	recs := records(t, h, store.Filter{Repo: e2etest.Owner + "/" + e2etest.RepoName, PR: number, Kinds: []store.Kind{store.KindPRDecision}})
+	if len(recs) == 0 {
+		t.Fatalf("no decision recorded for #%d", number)
+	}
+	rec := recs[len(recs)-1]
+	var d policy.Decision
+	if err := json.Unmarshal(rec.Decision, &d); err != nil {
+		t.Fatalf("decode decision of #%d: %v", number, err)
+	}
+	return rec, d
+}
+
+// decisionText is every sentence of a decision, for substring checks.
+func decisionText(d policy.Decision) string {
+	var b strings.Builder
+	b.WriteString(d.Title + "\n")
+	for _, r := range d.Rules {
+		b.WriteString(r.Name + ": " + r.Reason + "\n")
+		for _, q := range r.Requirements {
+			b.WriteString(q.Reason + "\n")
+			for _, e := range q.Evidence {
+				b.WriteString(e.Text + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// A decoy PR feature → tmp, where tmp already holds bob's commit, is evaluated first; the
+// real PR feature → main (same head) must still see bob's commit, so bob cannot approve it.
+func TestDecoyPRHidesCommits(t *testing.T) {
+	h := strictHarness(t)
+	bobs := githubtest.Commit{SHA: e2etest.SHA("decoy-bob"), Parents: []string{e2etest.SHA("base-main")}, Author: "bob", Committer: "bob",
+		Message: "backdoor", Date: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	alices := githubtest.Commit{SHA: e2etest.SHA("decoy-alice"), Parents: []string{bobs.SHA}, Author: "alice", Committer: "alice",
+		Message: "harmless", Date: time.Date(2026, 11, 20, 9, 1, 0, 0, time.UTC)}
+	h.Repo.AddCommit(bobs)
+	h.Repo.AddCommit(alices)
+	h.Repo.SetBranch("tmp", bobs.SHA)
+	decoy := githubtest.PR{Number: 4, Title: "PAY-4 decoy", Author: "alice", State: "open", BaseRef: "tmp", BaseSHA: bobs.SHA,
+		HeadRef: "feature", HeadSHA: alices.SHA, Commits: []string{alices.SHA}, Files: []string{"src/round.go"}}
+	h.Repo.SetPR(decoy)
+	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(4), "alice"))
+	h.WaitIdle()
+	if _, d := lastDecision(t, h, 4); d.Outcome == "" {
+		t.Fatal("decoy was not evaluated")
+	}
+
+	real := githubtest.PR{Number: 3, Title: "PAY-3 feature", Author: "alice", State: "open", BaseRef: "main", BaseSHA: e2etest.SHA("base-main"),
+		HeadRef: "feature", HeadSHA: alices.SHA, Commits: []string{bobs.SHA, alices.SHA}, Files: []string{"src/round.go", "src/backdoor.go"}}
+	h.Repo.SetPR(real)
+	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(3), "alice"))
+	h.PassBuild(alices.SHA)
+	h.Approve(3, "bob")
+	h.WaitIdle()
+	_, d := lastDecision(t, h, 3)
+	if d.Outcome == policy.OutcomePass {
+		t.Fatalf("#3 passed with bob's approval although bob authored a commit of it:\n%s", decisionText(d))
+	}
+	if !strings.Contains(decisionText(d), "bob authored") {
+		t.Errorf("#3 should say bob authored a commit:\n%s", decisionText(d))
+	}
+}
+
+// Two open PRs share a head SHA, so they share the one foureyes check run: PR #2 to dev
+// (no rule applies) must not turn the run neutral while PR #1 to main is pending.
+func TestSharedHeadSHAWorstDecision(t *testing.T) {
+	h := strictHarness(t)
+	one := h.OpenPR(e2etest.PRSpec{Number: 1, Author: "alice", HeadRef: "feature/shared"})
+	h.CheckRun(one.HeadSHA, e2etest.InProgress)
+	h.WaitIdle()
+	two := githubtest.PR{Number: 2, Title: "PAY-2 to dev", Author: "alice", State: "open", BaseRef: "dev", BaseSHA: one.BaseSHA,
+		HeadRef: one.HeadRef, HeadSHA: one.HeadSHA, Commits: one.Commits, Files: one.Files}
+	h.Repo.SetPR(two)
+	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(2), "alice"))
+	h.WaitIdle()
+	if _, d := lastDecision(t, h, 2); d.Outcome != policy.OutcomePass {
+		t.Fatalf("#2 to dev should pass on its own (no rule applies), got %s", d.Outcome)
+	}
+	run := h.CheckRun(one.HeadSHA, func(githubtest.CheckRun) bool { return true })
+	if run.Status != "in_progress" {
+		t.Fatalf("run on the shared head is %s/%s, want in_progress (PR #1 to main is pending): %s", run.Status, run.Conclusion, run.Output.Title)
+	}
+	if !strings.Contains(run.Output.Text, "#1") || !strings.Contains(run.Output.Text, "#2") {
+		t.Errorf("the run should name every PR with this head:\n%s", run.Output.Text)
+	}
+	// Once #1 is approved and built, the worst is #2's neutral pass... which still passes.
+	h.PassBuild(one.HeadSHA)
+	h.Approve(1, "bob")
+	h.WaitIdle()
+	run = h.CheckRun(one.HeadSHA, func(c githubtest.CheckRun) bool { return c.Status == "completed" })
+	if run.Conclusion == "failure" {
+		t.Errorf("both PRs pass: run is %s: %s", run.Conclusion, run.Output.Title)
+	}
+}
