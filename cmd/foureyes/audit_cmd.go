@@ -56,14 +56,21 @@ type chainStore interface {
 // is an error: creating an empty log there would "verify" nothing.
 func openAuditStore(cmd *cobra.Command) (chainStore, string, error) {
 	dsn, _ := cmd.Flags().GetString("store")
+	driver := os.Getenv("FOUREYES_STORE_DRIVER") // "" with --store: guessed from the DSN
+	if cmd.Flags().Changed("store") {
+		driver = ""
+	}
 	if file, _ := cmd.Flags().GetString("config"); file != "" && !cmd.Flags().Changed("store") {
 		cfg, err := config.Load(file, os.Environ())
 		if err != nil {
 			return nil, "", exitCode(exitCannotRun, err)
 		}
-		dsn = cfg.Store.DSN
+		dsn, driver = cfg.Store.DSN, cfg.Store.Driver
 	}
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+	if driver == "" {
+		driver = store.DriverOf(dsn)
+	}
+	if driver == store.DriverSQLite && store.DriverOf(dsn) == store.DriverSQLite {
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
@@ -72,7 +79,7 @@ func openAuditStore(cmd *cobra.Command) (chainStore, string, error) {
 			return nil, "", exitCode(exitCannotRun, fmt.Errorf("no audit store at %s: %w", path, err))
 		}
 	}
-	st, err := store.OpenChain(cmd.Context(), dsn)
+	st, err := store.OpenChainDriver(cmd.Context(), driver, dsn)
 	if err != nil {
 		return nil, "", exitCode(exitCannotRun, err)
 	}

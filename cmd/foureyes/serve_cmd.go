@@ -52,7 +52,7 @@ func serve(ctx context.Context, cfg config.Config) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, cfg.Store.DSN)
+	st, err := store.OpenDriver(ctx, cfg.Store.Driver, cfg.Store.DSN)
 	if err != nil {
 		return exitCode(1, fmt.Errorf("open store: %w", err))
 	}

@@ -159,6 +159,11 @@ func (c *Config) setDefaults() {
 	def(&c.GitHub.V3APIURL, "https://api.github.com/")
 	def(&c.GitHub.V4APIURL, "https://api.github.com/graphql")
 	def(&c.GitHub.CredentialsFile, "./foureyes-credentials.yml")
+	// An unset driver follows the DSN (a postgres:// URL means postgres); once set, the
+	// driver alone chooses the backend (store.OpenDriver).
+	if c.Store.Driver == "" && (strings.HasPrefix(c.Store.DSN, "postgres://") || strings.HasPrefix(c.Store.DSN, "postgresql://")) {
+		c.Store.Driver = "postgres"
+	}
 	def(&c.Store.Driver, "sqlite")
 	if c.Store.Driver == "sqlite" {
 		def(&c.Store.DSN, "./foureyes.db")
@@ -199,6 +204,9 @@ func (c *Config) validate() error {
 	}
 	if c.Store.Driver == "postgres" && c.Store.DSN == "" {
 		return errors.New("store.dsn is required with store.driver postgres")
+	}
+	if c.Store.Driver == "sqlite" && (strings.HasPrefix(c.Store.DSN, "postgres://") || strings.HasPrefix(c.Store.DSN, "postgresql://")) {
+		return errors.New("store.dsn is a PostgreSQL URL but store.driver is sqlite: set store.driver to postgres")
 	}
 	switch c.Policy.Missing {
 	case "neutral", "failure":

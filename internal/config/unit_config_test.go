@@ -241,6 +241,14 @@ func TestLoadFileEnvDefaultsUnit(t *testing.T) {
 		{name: "store driver other", env: []string{"FOUREYES_STORE_DRIVER=mysql"}, wantErr: `store.driver must be sqlite or postgres, not "mysql"`},
 		{name: "store driver other in file", file: ptr("store: {driver: mongo}\n"), wantErr: `store.driver must be sqlite or postgres, not "mongo"`},
 		{name: "postgres without dsn", file: ptr("store:\n  driver: postgres\n"), wantErr: "store.dsn is required with store.driver postgres"},
+		{name: "postgres URL without a driver means postgres", env: []string{"FOUREYES_STORE_DSN=postgres://db/foureyes"}, check: func(t *testing.T, c Config) {
+			eq(t, "store.driver", c.Store.Driver, "postgres")
+		}},
+		{name: "postgres driver with a key/value dsn", file: ptr("store: {driver: postgres, dsn: 'host=db dbname=foureyes'}\n"), check: func(t *testing.T, c Config) {
+			eq(t, "store.driver", c.Store.Driver, "postgres")
+			eq(t, "store.dsn", c.Store.DSN, "host=db dbname=foureyes")
+		}},
+		{name: "sqlite driver with a postgres URL", env: []string{"FOUREYES_STORE_DRIVER=sqlite", "FOUREYES_STORE_DSN=postgresql://db/x"}, wantErr: "store.dsn is a PostgreSQL URL but store.driver is sqlite"},
 		{name: "policy missing other", env: []string{"FOUREYES_POLICY_MISSING=pass"}, wantErr: `policy.missing must be neutral or failure, not "pass"`},
 		{name: "negative workers in file", file: ptr("workers: -1\n"), wantErr: "workers must be at least 1, not -1"},
 		{name: "negative workers in env", env: []string{"FOUREYES_WORKERS=-3"}, wantErr: "workers must be at least 1, not -3"},

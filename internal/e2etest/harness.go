@@ -53,7 +53,9 @@ func WithCoalesceWindow(d time.Duration) Option {
 }
 
 // WithDSN points the store at dsn instead of a fresh SQLite file.
-func WithDSN(dsn string) Option { return func(c *config.Config) { c.Store.DSN = dsn } }
+func WithDSN(dsn string) Option {
+	return func(c *config.Config) { c.Store.DSN, c.Store.Driver = dsn, store.DriverOf(dsn) }
+}
 
 // WithConfig applies any change.
 func WithConfig(f func(*config.Config)) Option { return Option(f) }

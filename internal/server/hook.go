@@ -87,7 +87,8 @@ func (s *inboxScheduler) Schedule(ctx context.Context, d githubapp.Dispatch) err
 }
 
 // hookErrorCallback answers what the dispatcher could not accept: a bad or missing
-// signature is 401 and counted, a body over the cap 413, a store failure 500.
+// signature is 401 and counted, a body over the cap 413, a store that is down 503, any
+// other store failure 500. Never 2xx for a delivery that was not stored.
 func hookErrorCallback(m *metrics.Metrics) githubapp.ErrorCallback {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		logger := zerolog.Ctx(r.Context())
@@ -103,6 +104,14 @@ func hookErrorCallback(m *metrics.Metrics) githubapp.ErrorCallback {
 			m.Deliveries.WithLabelValues(event, "bad_signature").Inc()
 			logger.Warn().Err(ve.Cause).Msg("webhook refused: invalid signature or headers")
 			http.Error(w, "invalid webhook signature or headers", http.StatusUnauthorized)
+			return
+		}
+		if store.IsTransient(err) {
+			// The database is down or failing over: GitHub lists the delivery as failed
+			// and the reconciler (or GitHub's own redelivery) sends it again later.
+			logger.Warn().Err(err).Msg("webhook not stored: the store is unavailable")
+			w.Header().Set("Retry-After", "30")
+			http.Error(w, "the store is unavailable: the delivery was not stored", http.StatusServiceUnavailable)
 			return
 		}
 		logger.Error().Err(err).Msg("webhook not stored")

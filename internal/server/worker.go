@@ -141,7 +141,7 @@ func (w *workers) settle(ctx context.Context, d store.Delivery, err error) {
 			logger.Error().Err(serr).Msg("mark delivery done")
 		}
 		w.metrics.Deliveries.WithLabelValues(d.Event, "processed").Inc()
-	case facts.IsTransient(err) && d.Attempts+1 < w.retry.MaxAttempts:
+	case isTransient(err) && d.Attempts+1 < w.retry.MaxAttempts:
 		delay := backoff(d.Attempts, w.retry, err)
 		logger.Warn().Err(err).Int("attempt", d.Attempts+1).Dur("retry_in", delay).Msg("transient failure; delivery will be retried")
 		if serr := w.store.Retry(bg, d.ID, w.now().Add(delay), err.Error()); serr != nil {
@@ -156,6 +156,11 @@ func (w *workers) settle(ctx context.Context, d store.Delivery, err error) {
 		w.metrics.Deliveries.WithLabelValues(d.Event, "failed").Inc()
 	}
 }
+
+// isTransient says whether a failed delivery may succeed later: a GitHub or network
+// error (facts.IsTransient) or a store that is down, failing over, or deadlocked
+// (store.IsTransient). A recorded push must not be lost because PostgreSQL restarted.
+func isTransient(err error) bool { return facts.IsTransient(err) || store.IsTransient(err) }
 
 // backoff doubles the delay per attempt, capped, and honours what GitHub asked for
 // (Retry-After, x-ratelimit-reset) when that is longer.

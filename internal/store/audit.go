@@ -54,8 +54,16 @@ func compactDoc(doc json.RawMessage) (json.RawMessage, error) {
 // commitBatch appends a batch in one transaction: lock the chain, read its head, chain
 // the records after it, store the documents they name and the records, commit. On SQLite
 // the batch is one operation of the writer's next group commit.
+//
+// A transient failure is retried (see retry): the transaction rolled back whole, or, when
+// only the answer to COMMIT was lost, the records it committed are found again by their
+// fact keys and not appended twice.
 func (s *sqlStore) commitBatch(batch []*appendReq) error {
 	ctx := context.Background() // a caller giving up must not abort the others' commit
+	return s.retry(ctx, func() error { return s.commitOnce(ctx, batch) })
+}
+
+func (s *sqlStore) commitOnce(ctx context.Context, batch []*appendReq) error {
 	if s.w != nil {
 		return s.w.do(ctx, durable, func(ctx context.Context, tx querier) error { return s.appendBatch(ctx, tx, batch) })
 	}

@@ -20,8 +20,38 @@ var _ OpenFunc = Open
 // Open opens the store named by dsn and applies the embedded migrations: a SQLite file
 // path ("path", "sqlite://path", "file:path") or a PostgreSQL URL ("postgres://...",
 // "postgresql://..."; a search_path parameter selects the schema).
+//
+// The backend is guessed from the DSN; the server and the audit commands use OpenDriver
+// with the configured store.driver instead.
 func Open(ctx context.Context, dsn string) (Store, error) {
-	s, err := open(ctx, dsn)
+	s, err := open(ctx, DriverOf(dsn), dsn)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Drivers are the values of store.driver.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// DriverOf is the driver a DSN looks like: postgres for a postgres:// or postgresql://
+// URL, sqlite for anything else.
+func DriverOf(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return DriverPostgres
+	}
+	return DriverSQLite
+}
+
+// OpenDriver opens the store with the named driver, whatever the DSN looks like: with
+// postgres the DSN may also be a libpq key/value string ("host=db dbname=foureyes"),
+// with sqlite it is a file path. A PostgreSQL URL given to the sqlite driver is refused
+// rather than taken for a file name.
+func OpenDriver(ctx context.Context, driver, dsn string) (Store, error) {
+	s, err := open(ctx, driver, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -33,21 +63,41 @@ func OpenChain(ctx context.Context, dsn string) (interface {
 	Store
 	ChainReader
 }, error) {
-	return open(ctx, dsn)
+	return open(ctx, DriverOf(dsn), dsn)
 }
 
-func open(ctx context.Context, dsn string) (*sqlStore, error) {
-	if dsn == "" {
-		dsn = DefaultDSN
+// OpenChainDriver is OpenChain with the configured driver; "" guesses it from the DSN.
+func OpenChainDriver(ctx context.Context, driver, dsn string) (interface {
+	Store
+	ChainReader
+}, error) {
+	if driver == "" {
+		driver = DriverOf(dsn)
 	}
+	return open(ctx, driver, dsn)
+}
+
+func open(ctx context.Context, driver, dsn string) (*sqlStore, error) {
 	var (
 		s   *sqlStore
 		err error
 	)
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	switch driver {
+	case DriverPostgres:
+		if dsn == "" {
+			return nil, fmt.Errorf("open postgres store: empty dsn")
+		}
 		s, err = openPostgres(ctx, dsn)
-	} else {
+	case DriverSQLite, "":
+		if dsn == "" {
+			dsn = DefaultDSN
+		}
+		if DriverOf(dsn) == DriverPostgres {
+			return nil, fmt.Errorf("open sqlite store: %q is a PostgreSQL URL: set store.driver to postgres", redactDSN(dsn))
+		}
 		s, err = openSQLite(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("open store: unknown driver %q (sqlite or postgres)", driver)
 	}
 	if err != nil {
 		return nil, err
@@ -65,6 +115,17 @@ func open(ctx context.Context, dsn string) (*sqlStore, error) {
 	}
 	s.startAppender()
 	return s, nil
+}
+
+// redactDSN drops a password from a URL DSN before it goes into an error message.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return dsn
 }
 
 // openSQLite opens a WAL database with full fsync: an acknowledged write survives power

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 	"time"
 )
@@ -19,6 +20,8 @@ type sqlStore struct {
 
 	// clock is the store's time; lease tests move it instead of sleeping.
 	clock func() time.Time
+	// retryPolicy bounds the store's own retries of transient errors (zero: the default).
+	retryPolicy retryPolicy
 
 	app       *appender
 	closeOnce sync.Once
@@ -44,12 +47,29 @@ func (s *sqlStore) execSync(ctx context.Context, sync durability, q string, args
 	return res, nil
 }
 
+// query runs a read, retrying a transient failure to start it (see retry).
 func (s *sqlStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.db.QueryContext(ctx, s.d.rebind(q), args...)
+	var rows *sql.Rows
+	err := s.retry(ctx, func() error {
+		var err error
+		rows, err = s.db.QueryContext(ctx, s.d.rebind(q), args...)
+		return err
+	})
+	return rows, err
 }
 
+// queryRow runs a one-row read, retrying a transient failure to run it; the row's error
+// (including sql.ErrNoRows) comes from Scan as usual.
 func (s *sqlStore) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.db.QueryRowContext(ctx, s.d.rebind(q), args...)
+	var row *sql.Row
+	_ = s.retry(ctx, func() error {
+		row = s.db.QueryRowContext(ctx, s.d.rebind(q), args...)
+		if err := row.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	return row
 }
 
 func (s *sqlStore) now() time.Time {

@@ -233,9 +233,15 @@ func (w *writer) stop() {
 // write runs fn against the database: on SQLite through the writer (serialised and
 // group-committed), on PostgreSQL directly on the pool, which has row locks and MVCC
 // and commits every write durably.
+//
+// A transient failure (a lost connection, a failover, a deadlock, SQLITE_BUSY from another
+// process) is retried with backoff (see retry): every write is one statement or one
+// savepoint, undone whole when it fails.
 func (s *sqlStore) write(ctx context.Context, sync durability, fn func(ctx context.Context, q querier) error) error {
-	if s.w != nil {
-		return s.w.do(ctx, sync, fn)
-	}
-	return fn(ctx, s.db)
+	return s.retry(ctx, func() error {
+		if s.w != nil {
+			return s.w.do(ctx, sync, fn)
+		}
+		return fn(ctx, s.db)
+	})
 }
