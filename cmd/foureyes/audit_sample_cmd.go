@@ -61,9 +61,10 @@ func newAuditSampleCmd() *cobra.Command {
 		size              int
 		seed, format, out string
 		strata            []string
+		evidenceDir       string
 	)
 	cmd := &cobra.Command{
-		Use:   "sample --since D --until D [--repo R ...] --size N --seed S [--strata violation,emergency,weekend,deployment] [--format csv|json] [--out FILE]",
+		Use:   "sample --since D --until D [--repo R ...] --size N --seed S [--strata violation,emergency,weekend,deployment] [--format csv|json] [--out FILE] [--evidence DIR]",
 		Short: "Draw a reproducible, seeded sample of the period's changes (docs/audit.md, Sampling)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -94,6 +95,9 @@ func newAuditSampleCmd() *cobra.Command {
 			if err := writeOutput(cmd.OutOrStdout(), out, func(w io.Writer) error { return evidence.WriteSample(w, s, pop, format) }); err != nil {
 				return err
 			}
+			if evidenceDir != "" {
+				return writeSamplePackages(cmd, st, s, evidenceDir)
+			}
 			return nil
 		},
 	}
@@ -104,5 +108,6 @@ func newAuditSampleCmd() *cobra.Command {
 	cmd.Flags().StringSliceVar(&strata, "strata", nil, "weight the sample toward these strata: violation, emergency, weekend, deployment")
 	cmd.Flags().StringVar(&format, "format", "csv", "csv or json")
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
+	cmd.Flags().StringVar(&evidenceDir, "evidence", "", "also write one evidence package per sampled change into DIR")
 	return cmd
 }
