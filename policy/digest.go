@@ -40,6 +40,7 @@ type canonicalRule struct {
 	Ticket      *canonicalTickt `json:"ticket"`
 	// omitempty: policies without emergencies keep the digests they always had.
 	Emergency *canonicalEmergency `json:"emergency,omitempty"`
+	Rego      *canonicalRego      `json:"rego,omitempty"` // omitted when absent: older digests stay valid
 }
 
 type canonicalEmergency struct {
@@ -50,6 +51,16 @@ type canonicalEmergency struct {
 	StillRequired []string `json:"still_required"`
 	ReviewWithin  string   `json:"review_within"`
 	AllowAuthor   bool     `json:"allow_author"`
+}
+
+// canonicalRego includes the module's text (of a `file:` module once attached), so a
+// changed module is a changed policy.
+type canonicalRego struct {
+	Module string         `json:"module"`
+	File   string         `json:"file,omitempty"`
+	Query  string         `json:"query,omitempty"`
+	Params map[string]any `json:"params"`
+	Teams  []string       `json:"teams"`
 }
 
 type canonicalAppr struct {
@@ -112,6 +123,9 @@ func (p *Policy) canonical() canonicalPolicy {
 			cr.Emergency = &canonicalEmergency{Users: nonNil(em.DeclaredBy.Users), Teams: nonNil(em.DeclaredBy.Teams),
 				Permission: em.DeclaredBy.Permission, Pattern: em.Pattern, StillRequired: nonNil(em.StillRequired),
 				ReviewWithin: em.ReviewWithin.String(), AllowAuthor: em.AllowAuthor}
+		}
+		if g := r.Rego; g != nil {
+			cr.Rego = &canonicalRego{Module: g.Module, File: g.File, Query: g.Query, Params: g.Params, Teams: nonNil(g.Teams)}
 		}
 		c.Rules = append(c.Rules, cr)
 	}

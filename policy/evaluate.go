@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
 
 // Evaluate applies the policy to the facts of one pull request. It is pure: the same
 // policy and facts always give the same Decision, byte for byte. A nil policy (no
@@ -88,6 +92,8 @@ type evaluator struct {
 	reviewers []reviewer
 	reviewed  bool
 	emergency emergencyState
+	regoIn    ast.Value // the facts as OPA input, built by the first rego requirement
+	regoErr   error
 }
 
 func (e *evaluator) rule(r *Rule) RuleResult {
@@ -107,6 +113,9 @@ func (e *evaluator) rule(r *Rule) RuleResult {
 		n++
 	}
 	if r.Ticket != nil {
+		n++
+	}
+	if r.Rego != nil {
 		n++
 	}
 	rr.Requirements = make([]RequirementResult, 0, n)
@@ -134,6 +143,9 @@ func (e *evaluator) rule(r *Rule) RuleResult {
 		} else {
 			rr.Requirements = append(rr.Requirements, e.ticket(r.Ticket))
 		}
+	}
+	if r.Rego != nil {
+		rr.Requirements = append(rr.Requirements, e.rego(r.Rego))
 	}
 	rr.Status, rr.Reason = StatusPass, "all requirements met"
 	for _, want := range [...]Status{StatusFail, StatusPending} {

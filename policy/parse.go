@@ -31,6 +31,7 @@ func Parse(filename string, data []byte) (*Policy, error) {
 
 type parser struct {
 	file string
+	src  []byte // the file's text: inline rego modules map their lines through it
 	errs Errors
 }
 
@@ -47,6 +48,7 @@ func (p *parser) errAt(line, col int, msg string) {
 func (p *parser) err(n *yaml.Node, msg string) { p.errAt(n.Line, n.Column, msg) }
 
 func (p *parser) parse(data []byte) *Policy {
+	p.src = data
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line, msg := yamlErrorLine(err.Error())

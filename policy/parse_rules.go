@@ -8,7 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var ruleKeys = []string{"name", "branches", "paths", "ignore_paths", "approvals", "checks", "ticket", "emergency"}
+var ruleKeys = []string{"name", "branches", "paths", "ignore_paths", "approvals", "checks", "ticket", "emergency", "rego"}
 
 func (p *parser) rules(n *yaml.Node) []*Rule {
 	return uniquelyNamed(p, n, "rules", "rule", p.rule, func(r *Rule) (string, int, int) { return r.Name, r.Line, r.Col })
@@ -71,6 +71,8 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 			r.Ticket = p.ticket(v)
 		case "emergency":
 			r.Emergency = p.emergency(v)
+		case "rego":
+			r.Rego = p.rego(v)
 		}
 	})
 	if !ok {
@@ -79,7 +81,7 @@ func (p *parser) rule(n *yaml.Node) *Rule {
 	if !nameKey {
 		p.err(n, "rule has no name")
 	}
-	if r.Approvals == nil && len(r.Checks) == 0 && r.Ticket == nil && len(p.errs) == before {
+	if r.Approvals == nil && len(r.Checks) == 0 && r.Ticket == nil && r.Rego == nil && len(p.errs) == before {
 		p.err(n, "empty rule \""+r.Name+"\": it requires nothing; add approvals, checks or ticket")
 	}
 	if len(r.Branches) == 0 {

@@ -23,7 +23,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", "version: 1\nversion: 1\n", []string{`p.yml:2:1: duplicate key "version" in the policy file (first at line 1)`}},
 		{"rules not a list", "version: 1\nrules: {}\n", []string{"p.yml:2:8: rules must be a list, got a mapping"}},
 		{"unknown rule key", "version: 1\nrules:\n  - name: a\n    approvals: {}\n    aprovals: {}\n",
-			[]string{`p.yml:5:5: unknown key "aprovals" in a rule (allowed: name, branches, paths, ignore_paths, approvals, checks, ticket, emergency)`}},
+			[]string{`p.yml:5:5: unknown key "aprovals" in a rule (allowed: name, branches, paths, ignore_paths, approvals, checks, ticket, emergency, rego)`}},
 		{"rule without name", "version: 1\nrules:\n  - approvals: {}\n", []string{"p.yml:3:5: rule has no name"}},
 		{"empty name", "version: 1\nrules:\n  - name: ''\n    approvals: {}\n", []string{"p.yml:3:11: name must not be empty"}},
 		{"name wrong type", "version: 1\nrules:\n  - name: [a]\n    approvals: {}\n", []string{"p.yml:3:11: name must be a string, got a list"}},
@@ -67,7 +67,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`p.yml:5:5: duplicate deployment rule name "deploy to prod" (first at line 3)`}},
 		{"several errors sorted by position", "version: 3\nrules:\n  - name: a\n    approvals: {count: 0}\n    bogus: 1\n",
 			[]string{"p.yml:1:10: unsupported version 3: this foureyes understands version 1", "p.yml:4:24: count must be at least 1, got 0",
-				`p.yml:5:5: unknown key "bogus" in a rule (allowed: name, branches, paths, ignore_paths, approvals, checks, ticket, emergency)`}},
+				`p.yml:5:5: unknown key "bogus" in a rule (allowed: name, branches, paths, ignore_paths, approvals, checks, ticket, emergency, rego)`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,6 +35,7 @@ type Rule struct {
 	Checks      []CheckReq
 	Ticket      *Ticket
 	Emergency   *Emergency // nil: no emergency can be declared for this rule
+	Rego        *Rego      // a requirement written in Rego (rego.go)
 }
 
 // Approvals is the four-eyes requirement of a rule.

@@ -19,6 +19,9 @@ func (p *Policy) Teams() []string {
 		if r.Emergency != nil {
 			out = append(out, r.Emergency.DeclaredBy.Teams...)
 		}
+		if r.Rego != nil {
+			out = append(out, r.Rego.Teams...)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -36,7 +39,7 @@ func (p *Policy) RelevantUsers(f Facts) []string {
 	e := evaluator{f: &f}
 	needed := false
 	for _, r := range p.Rules {
-		if r.Approvals != nil {
+		if r.Approvals != nil || r.Rego != nil { // a module may read any reviewer's teams
 			if ok, _ := e.applies(r); ok {
 				needed = true
 				break
