@@ -63,6 +63,9 @@ type Policy struct {
 	Baseline  string `yaml:"baseline"`   // a local file every repository must meet
 	Missing   string `yaml:"missing"`    // neutral or failure
 	CheckName string `yaml:"check_name"` // the check run's name
+	// RegoTimeout bounds one rego requirement's evaluation (default 100ms); past it the
+	// requirement fails closed.
+	RegoTimeout Duration `yaml:"rego_timeout"`
 }
 
 // Deployments configures the deployment gate.
@@ -172,6 +175,9 @@ func (c *Config) setDefaults() {
 	def(&c.Policy.OrgRepo, ".github")
 	def(&c.Policy.Missing, "neutral")
 	def(&c.Policy.CheckName, "foureyes")
+	if c.Policy.RegoTimeout == 0 {
+		c.Policy.RegoTimeout = Duration(100 * time.Millisecond)
+	}
 	if c.Workers == 0 {
 		c.Workers = 4
 	}
@@ -212,6 +218,9 @@ func (c *Config) validate() error {
 	case "neutral", "failure":
 	default:
 		return fmt.Errorf("policy.missing must be neutral or failure, not %q", c.Policy.Missing)
+	}
+	if c.Policy.RegoTimeout < 0 {
+		return fmt.Errorf("policy.rego_timeout must be positive, not %s", time.Duration(c.Policy.RegoTimeout))
 	}
 	if c.Workers < 1 {
 		return fmt.Errorf("workers must be at least 1, not %d", c.Workers)

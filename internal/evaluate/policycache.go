@@ -18,6 +18,8 @@ type policyCache struct {
 	mu     sync.Mutex
 	parsed map[[32]byte]parseResult
 	merged map[[2]string]parseResult
+	// attached holds policies with their `file:` Rego modules compiled (regoload.go).
+	attached map[[32]byte]parseResult
 }
 
 type parseResult struct {

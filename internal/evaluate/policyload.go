@@ -50,6 +50,9 @@ func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) 
 		if baseline, err = policy.Parse(baselineFile, data); err != nil {
 			return nil, fmt.Errorf("policy baseline is invalid:\n%w", err)
 		}
+		if baseline, err = AttachRegoFromDisk(baselineFile, baseline); err != nil {
+			return nil, fmt.Errorf("policy baseline is invalid:\n%w", err)
+		}
 	}
 	orgPath := strings.TrimPrefix(path, ".github/")
 	// Remote references would let a file point the policy elsewhere: off.
@@ -89,6 +92,13 @@ func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, r
 	if perr != nil {
 		return Loaded{Source: src, Err: perr}, nil
 	}
+	repoPolicy, perr, err = l.attachRego(ctx, client, owner, repo, ref, repoPolicy)
+	if err != nil {
+		return Loaded{}, err
+	}
+	if perr != nil {
+		return Loaded{Source: src, Err: perr}, nil
+	}
 	merged, merr := l.cache.merge(base, repoPolicy)
 	if merr != nil {
 		return Loaded{Source: src, Err: merr}, nil
@@ -112,6 +122,14 @@ func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, o
 	}
 	src = sourceOf(c)
 	org, perr := l.cache.parse(src.Repo+"/"+c.Path, c.Content)
+	if perr != nil {
+		return nil, src, perr, nil
+	}
+	orgOwner, orgRepo, _ := strings.Cut(src.Repo, "/")
+	org, perr, err = l.attachRego(ctx, client, orgOwner, orgRepo, src.Ref, org)
+	if err != nil {
+		return nil, src, nil, err
+	}
 	if perr != nil {
 		return nil, src, perr, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/foureyes/foureyes/internal/facts"
 	"github.com/foureyes/foureyes/internal/ghclient"
 	"github.com/foureyes/foureyes/internal/handler"
+	"github.com/foureyes/foureyes/policy"
 )
 
 // app is the normal mode: everything that needs GitHub credentials.
@@ -37,6 +38,7 @@ func (s *Server) startApp() error {
 	if err != nil {
 		return fmt.Errorf("github clients: %w", err)
 	}
+	policy.SetRegoTimeout(time.Duration(cfg.Policy.RegoTimeout))
 	policies, err := evaluate.NewPolicyLoader(cfg.Policy.File, cfg.Policy.OrgRepo, cfg.Policy.Baseline)
 	if err != nil {
 		return err

@@ -1,0 +1,106 @@
+package evaluate
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/policy"
+)
+
+// attachRego reads the `file:` Rego modules of a policy from the repository and ref the
+// policy itself came from (the base branch: a PR cannot swap in its own module) and
+// compiles them into the policy, through the cache. perr is a policy problem (a missing
+// or broken module) that fails the change; err is a GitHub failure to retry.
+func (l *PolicyLoader) attachRego(ctx context.Context, client *github.Client, owner, repo, ref string, p *policy.Policy) (out *policy.Policy, perr, err error) {
+	paths := p.RegoFiles()
+	if len(paths) == 0 {
+		return p, nil, nil
+	}
+	files := make(map[string][]byte, len(paths))
+	for _, path := range paths {
+		file, _, resp, gerr := client.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			continue // WithRegoFiles reports it at the file: key
+		}
+		if gerr != nil {
+			return nil, nil, fmt.Errorf("read rego module %s of %s/%s at %s: %w", path, owner, repo, ref, gerr)
+		}
+		if file == nil {
+			continue // a directory, not a file
+		}
+		content, derr := file.GetContent()
+		if derr != nil {
+			return nil, nil, fmt.Errorf("decode rego module %s of %s/%s: %w", path, owner, repo, derr)
+		}
+		files[path] = []byte(content)
+	}
+	out, perr = l.cache.attach(p, files)
+	return out, perr, nil
+}
+
+// attach caches policy.WithRegoFiles by the policy's digest and the modules' content, so
+// a module is compiled and its query prepared once per version, not per evaluation.
+func (c *policyCache) attach(p *policy.Policy, files map[string][]byte) (*policy.Policy, error) {
+	h := sha256.New()
+	h.Write([]byte(p.Digest()))
+	for _, path := range p.RegoFiles() {
+		content, ok := files[path]
+		fmt.Fprintf(h, "\x00%s\x00%t\x00%d\x00", path, ok, len(content))
+		h.Write(content)
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	c.mu.Lock()
+	r, ok := c.attached[key]
+	c.mu.Unlock()
+	if ok {
+		return r.p, r.err
+	}
+	out, err := p.WithRegoFiles(files)
+	c.mu.Lock()
+	if c.attached == nil || len(c.attached) >= maxCachedPolicies {
+		c.attached = map[[32]byte]parseResult{}
+	}
+	c.attached[key] = parseResult{out, err}
+	c.mu.Unlock()
+	return out, err
+}
+
+// AttachRegoFromDisk attaches the `file:` modules of a policy read from a local file
+// (the server's baseline, or a file given to the CLI). Module paths are relative to the
+// repository root: the directory holding .github/ when the policy file is in one,
+// otherwise the policy file's directory.
+func AttachRegoFromDisk(policyFile string, p *policy.Policy) (*policy.Policy, error) {
+	paths := p.RegoFiles()
+	if len(paths) == 0 {
+		return p, nil
+	}
+	root := RepoRootOf(policyFile)
+	files := make(map[string][]byte, len(paths))
+	for _, path := range paths {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(path)))
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue // reported at the file: key
+			}
+			return nil, fmt.Errorf("read rego module: %w", err)
+		}
+		files[path] = data
+	}
+	return p.WithRegoFiles(files)
+}
+
+// RepoRootOf is the directory `file:` paths of a local policy file are relative to.
+func RepoRootOf(policyFile string) string {
+	dir := filepath.Dir(policyFile)
+	if filepath.Base(dir) == ".github" {
+		return filepath.Dir(dir)
+	}
+	return dir
+}

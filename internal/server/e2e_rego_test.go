@@ -1,0 +1,63 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/foureyes/foureyes/internal/e2etest"
+)
+
+// regoFilePolicy names a Rego module on the branch the policy is read from.
+const regoFilePolicy = `version: 1
+rules:
+  - name: authors allow-list
+    branches: [main]
+    rego:
+      file: .github/foureyes/authors.rego
+      params: {allowed: [bob]}
+`
+
+const strictAuthorsModule = `package foureyes.authors
+
+deny contains msg if {
+	not input.pull_request.author in data.params.allowed
+	msg := sprintf("%s may not change main", [input.pull_request.author])
+}
+`
+
+const laxAuthorsModule = `package foureyes.authors
+
+deny contains "never" if false
+`
+
+// A PR that rewrites the policy's Rego module to allow itself is judged by the module
+// on the base branch, through the real server and the real GitHub client.
+func TestRegoFileModuleFromBaseBranch(t *testing.T) {
+	h := e2etest.Start(t)
+	h.Repo.SetFile("main", ".github/foureyes.yml", regoFilePolicy)
+	h.Repo.SetFile("main", ".github/foureyes/authors.rego", strictAuthorsModule)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 40, Author: "alice", Files: []string{".github/foureyes/authors.rego"}})
+	h.Repo.SetFile(pr.HeadSHA, ".github/foureyes/authors.rego", laxAuthorsModule)
+	run := h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
+	if !strings.Contains(run.Output.Title, "alice may not change main") {
+		t.Fatalf("the base branch's module must apply, title %q", run.Output.Title)
+	}
+
+	// The module changed on main (a new version, a new digest): the next evaluation
+	// uses it, so the base really is what decides.
+	h.Repo.SetFile("main", ".github/foureyes/authors.rego", laxAuthorsModule)
+	pr2 := h.OpenPR(e2etest.PRSpec{Number: 41, Author: "alice"})
+	h.CheckRun(pr2.HeadSHA, e2etest.Concluded("success"))
+}
+
+// A policy naming a module that is not on the base branch fails closed, at the file: key.
+func TestRegoFileModuleMissingFailsClosed(t *testing.T) {
+	h := e2etest.Start(t)
+	h.Repo.SetFile("main", ".github/foureyes.yml", regoFilePolicy)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 42, Author: "bob"})
+	h.Repo.SetFile(pr.HeadSHA, ".github/foureyes/authors.rego", laxAuthorsModule)
+	run := h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
+	if !strings.Contains(run.Output.Title, ".github/foureyes.yml:6:13: rego.file .github/foureyes/authors.rego does not exist") {
+		t.Fatalf("title %q", run.Output.Title)
+	}
+}
