@@ -268,5 +268,5 @@ func (w Row) record() (store.Record, error) {
 		Installation: w.Installation, Repository: w.Repository, PR: w.PR, SHA: w.SHA, Subject: w.Subject, Actor: w.Actor,
 		Outcome: w.Outcome, PolicyDigest: w.PolicyDigest,
 		PolicySource: store.PolicySource{Repo: w.PolicyRepo, Path: w.PolicyPath, Ref: w.PolicyRef, BlobSHA: w.PolicyBlobSHA},
-		Facts: json.RawMessage(w.Facts), Decision: json.RawMessage(w.Decision), PrevHash: w.PrevHash, Hash: w.Hash}, nil
+		Facts:        json.RawMessage(w.Facts), Decision: json.RawMessage(w.Decision), PrevHash: w.PrevHash, Hash: w.Hash}, nil
 }
