@@ -36,7 +36,7 @@ func newAuditCmd() *cobra.Command {
 		"SQLite file path or postgres:// URL (default: $FOUREYES_STORE_DSN, else ./foureyes.db)")
 	cmd.PersistentFlags().String("config", "", "read the store from this server configuration file (when --store is not given)")
 	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(), newAuditTraceCmd())
-	cmd.AddCommand(newAuditSampleCmd(), newAuditEvidenceCmd())
+	cmd.AddCommand(newAuditSampleCmd(), newAuditEvidenceCmd(), newAuditReportCmd(), newAuditHealthCmd())
 	return cmd
 }
 

@@ -33,15 +33,15 @@ type Summary struct {
 
 // Event is one record as a line of the summary.
 type Event struct {
-	Seq     int64
-	At      time.Time
-	Kind    string
-	Actor   string
-	SHA     string
-	Subject string
-	Outcome string
-	Detail  string
-	Hash    string
+	Seq     int64     `json:"seq"`
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Actor   string    `json:"actor"`
+	SHA     string    `json:"sha"`
+	Subject string    `json:"subject,omitempty"`
+	Outcome string    `json:"outcome"`
+	Detail  string    `json:"detail,omitempty"`
+	Hash    string    `json:"hash"`
 }
 
 // Approval is one approving review the last decision saw.

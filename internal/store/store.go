@@ -173,6 +173,9 @@ const (
 	KindPolicyError        Kind = "policy_error"
 	KindInstallation       Kind = "installation"
 	KindRefused            Kind = "refused" // e.g. a callback URL on a foreign host
+	// KindControlHealth is a change of a repository's control state (internal/health):
+	// Subject "branch:<default branch>", Outcome enforced, unpinned, missing or unknown.
+	KindControlHealth Kind = "control_health"
 )
 
 // PolicySource says where the policy of a decision came from.
