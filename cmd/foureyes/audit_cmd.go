@@ -37,6 +37,7 @@ func newAuditCmd() *cobra.Command {
 	cmd.PersistentFlags().String("config", "", "read the store from this server configuration file (when --store is not given)")
 	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(), newAuditTraceCmd())
 	cmd.AddCommand(newAuditSampleCmd(), newAuditEvidenceCmd(), newAuditReportCmd(), newAuditHealthCmd())
+	cmd.AddCommand(newAuditExceptionsCmd())
 	return cmd
 }
 

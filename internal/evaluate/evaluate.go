@@ -138,12 +138,11 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 	if err != nil {
 		return decided{}, fmt.Errorf("list recorded pushes: %w", err)
 	}
-	opt := facts.PROptions{PR: pr, Pushes: pushes}
-	if loaded.Policy != nil {
-		opt.NeedUsers = loaded.Policy.RelevantUsers
-		opt.Teams = loaded.Policy.Teams()
+	decls, err := e.declarations(ctx, t.Owner+"/"+t.Repo, t.Number)
+	if err != nil {
+		return decided{}, err
 	}
-	f, _, err := e.Gatherer.PullRequest(ctx, client, t.Owner, t.Repo, t.Number, opt)
+	f, _, err := e.Gatherer.PullRequest(ctx, client, t.Owner, t.Repo, t.Number, factsOptions(pr, pushes, decls, loaded.Policy))
 	if err != nil {
 		return decided{}, err
 	}
@@ -254,3 +253,13 @@ func (e *Evaluator) rememberPR(ctx context.Context, t Target, pr *github.PullReq
 
 // Log is the logger of ctx, for callers outside this package.
 func Log(ctx context.Context) *zerolog.Logger { return zerolog.Ctx(ctx) }
+
+// factsOptions says what the gatherer needs for pr under policy p (nil: no policy).
+func factsOptions(pr *github.PullRequest, pushes []store.Push, decls []policy.Declaration, p *policy.Policy) facts.PROptions {
+	opt := facts.PROptions{PR: pr, Pushes: pushes, Declarations: decls}
+	if p != nil {
+		opt.NeedUsers = p.RelevantUsers
+		opt.Teams = p.Teams()
+	}
+	return opt
+}

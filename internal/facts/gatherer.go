@@ -92,6 +92,9 @@ type PROptions struct {
 	// Pushes are the recorded pushes of the PR (store.Pushes.ListPushes). Only those whose
 	// After is a commit of the PR are kept.
 	Pushes []store.Push
+	// Declarations are the PR's recorded emergency declarations (`emergency` audit
+	// records), oldest first; they become Facts.Emergency as they are.
+	Declarations []policy.Declaration
 	// NeedUsers names the users whose permission and teams the policy needs, given the
 	// Facts gathered so far (normally (*policy.Policy).RelevantUsers). Nil: nobody.
 	NeedUsers func(policy.Facts) []string

@@ -54,6 +54,7 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 		shas[c.SHA] = true
 	}
 	f.Pushes = filterPushes(opt.Pushes, shas)
+	f.Emergency = opt.Declarations
 
 	if f.Reviews, err = prReviews(ctx, client, owner, repo, number, &st); err != nil {
 		return policy.Facts{}, st, err

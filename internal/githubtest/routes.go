@@ -46,6 +46,9 @@ func (s *Server) routes() {
 
 	// Deployments.
 	hf("POST "+repo+"/actions/runs/{run}/deployment_protection_rule", s.withRepo(s.handleDeploymentProtectionRule))
+
+	// Conversation comments (emergency declarations and foureyes' replies).
+	s.commentRoutes()
 }
 
 // withRepo resolves {owner}/{repo} (404 when unknown) for a handler.

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/internal/evaluate"
 )
 
 // PullRequestReview handles pull_request_review: a review submitted, edited or dismissed
@@ -25,6 +27,20 @@ func (h *PullRequestReview) Handle(ctx context.Context, eventType, deliveryID st
 	inst, repo, pr := ev.GetInstallation().GetID(), ev.GetRepo(), ev.GetPullRequest()
 	if err := h.touchPR(ctx, inst, repo.GetFullName(), pr); err != nil {
 		return err
+	}
+	if pr.GetMerged() || pr.MergedAt != nil {
+		// A review after the merge may be the independent review an emergency change owes.
+		t := evaluate.Target{InstallationID: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(),
+			Number: pr.GetNumber(), DeliveryIDs: []string{deliveryID}}
+		out, err := h.Evaluator.ReviewAfterEmergency(ctx, t)
+		if err != nil {
+			return err
+		}
+		if out.Record.Seq != 0 {
+			Log(ctx).Info().Strs("reviewers", out.Result.Reviewers).Int64("audit_seq", out.Record.Seq).
+				Msg("emergency change reviewed after the fact: obligation closed")
+		}
+		return nil
 	}
 	Evaluate(ctx, Subject{InstallationID: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: pr.GetNumber()})
 	return nil

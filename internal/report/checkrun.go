@@ -111,7 +111,6 @@ func summary(d policy.Decision) string {
 // which checks were seen from which app; then the emergency declarations.
 func text(d policy.Decision) string {
 	var b strings.Builder
-	defer emergencyText(&b, d)
 	for _, r := range d.Rules {
 		if r.Status == policy.StatusSkipped {
 			continue
@@ -128,6 +127,7 @@ func text(d policy.Decision) string {
 			}
 		}
 	}
+	emergencyText(&b, d)
 	return b.String()
 }
 

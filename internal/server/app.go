@@ -52,7 +52,7 @@ func (s *Server) startApp() error {
 	handlers := []githubapp.EventHandler{
 		&handler.PullRequest{Base: base}, &handler.PullRequestReview{Base: base}, &handler.CheckRun{Base: base},
 		&handler.CheckSuite{Base: base}, &handler.Status{Base: base}, &handler.Push{Base: base},
-		&handler.MergeGroup{Base: base}, &handler.Installation{Base: base},
+		&handler.MergeGroup{Base: base}, &handler.Installation{Base: base}, &handler.IssueComment{Base: base},
 		&handler.DeploymentProtectionRule{Base: base, Gate: &deploy.Gate{Clients: clients, Store: s.store, Evaluator: ev,
 			Metrics: s.metrics, APIURL: cfg.GitHub.V3APIURL, RejectUnknown: cfg.Deployments.RejectUnknown, Now: s.now}},
 		&handler.DeploymentEvents{Base: base},

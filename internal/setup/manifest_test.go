@@ -18,7 +18,7 @@ func TestAppManifestPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantPerms := map[string]string{
-		"metadata": "read", "pull_requests": "read", "checks": "write", "statuses": "read",
+		"metadata": "read", "pull_requests": "write", "checks": "write", "statuses": "read",
 		"contents": "read", "deployments": "write", "actions": "read", "merge_queues": "read",
 		"members": "read",
 	}
@@ -30,7 +30,7 @@ func TestAppManifestPermissions(t *testing.T) {
 		t.Errorf("permissions = %v, want %v", got, wantPerms)
 	}
 	wantEvents := []string{"check_run", "check_suite", "deployment", "deployment_protection_rule", "deployment_review",
-		"deployment_status", "merge_group", "pull_request", "pull_request_review", "push", "status"}
+		"deployment_status", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push", "status"}
 	events := m.events()
 	sort.Strings(events)
 	if !reflect.DeepEqual(events, wantEvents) {

@@ -176,6 +176,11 @@ const (
 	// KindControlHealth is a change of a repository's control state (internal/health):
 	// Subject "branch:<default branch>", Outcome enforced, unpinned, missing or unknown.
 	KindControlHealth Kind = "control_health"
+	// KindEmergency is an emergency declaration (`/foureyes emergency` comment): who,
+	// when, reference, reason, head SHA. It is an input of later decisions.
+	KindEmergency Kind = "emergency"
+	// KindPIR is the post-implementation review that closed an emergency's obligation.
+	KindPIR Kind = "pir"
 )
 
 // PolicySource says where the policy of a decision came from.
