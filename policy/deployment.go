@@ -14,6 +14,12 @@ type DeploymentFacts struct {
 	DeployerIsBot bool         `json:"deployer_is_bot"`
 	PullRequests  []DeployedPR `json:"pull_requests"`
 	Checks        []Check      `json:"checks"`
+	// At is when the deployment was decided (RFC 3339, UTC): change_request.within_window
+	// compares it with the change request's planned window.
+	At string `json:"at,omitempty"`
+	// Tickets are the change requests the deployed PRs reference, keyed by reference, as
+	// read at decision time.
+	Tickets map[string]TicketSnapshot `json:"tickets,omitempty"`
 }
 
 // DeployedPR is one pull request that brought the deployed SHA, with its merge record.
@@ -35,6 +41,10 @@ type DeployedPR struct {
 	Committers    []string `json:"committers"`
 	CoAuthors     []string `json:"co_authors"`
 	Pushers       []string `json:"pushers"`
+	// Title, Body and Branch are where the change request reference is looked for.
+	Title  string `json:"title,omitempty"`
+	Body   string `json:"body,omitempty"`
+	Branch string `json:"branch,omitempty"`
 }
 
 // DeploymentState is the answer given to GitHub's deployment protection rule.
@@ -132,6 +142,9 @@ func evalDeploymentRule(r *DeploymentRule, f *DeploymentFacts) RuleResult {
 	}
 	if len(r.Checks) > 0 {
 		rr.Requirements = append(rr.Requirements, evalChecks(r.Checks, f.Checks, f.SHA))
+	}
+	if r.ChangeRequest != nil {
+		rr.Requirements = append(rr.Requirements, changeRequest(r, f))
 	}
 	rr.Status, rr.Reason = StatusPass, "all requirements met"
 	for _, want := range [...]Status{StatusFail, StatusPending} {

@@ -76,16 +76,33 @@ type canonicalAppr struct {
 type canonicalTickt struct {
 	Pattern string   `json:"pattern"`
 	In      []string `json:"in"`
+	// omitempty: policies without verification keep the digests they always had.
+	Verify *canonicalVerify `json:"verify,omitempty"`
+}
+
+type canonicalVerify struct {
+	System              string   `json:"system"`
+	Statuses            []string `json:"statuses"`
+	Approved            bool     `json:"approved"`
+	IndependentApprover bool     `json:"independent_approver"`
+}
+
+type canonicalChange struct {
+	System       string   `json:"system"`
+	States       []string `json:"states"`
+	Approved     bool     `json:"approved"`
+	WithinWindow bool     `json:"within_window"`
 }
 
 type canonicalDeploy struct {
-	Name                string     `json:"name"`
-	Origin              Origin     `json:"origin"`
-	Environments        []string   `json:"environments"`
-	ApprovedChange      bool       `json:"approved_change"`
-	IndependentDeployer bool       `json:"independent_deployer"`
-	Checks              []CheckReq `json:"checks"`
-	AllowEmergency      bool       `json:"allow_emergency,omitempty"`
+	Name                string           `json:"name"`
+	Origin              Origin           `json:"origin"`
+	Environments        []string         `json:"environments"`
+	ApprovedChange      bool             `json:"approved_change"`
+	IndependentDeployer bool             `json:"independent_deployer"`
+	Checks              []CheckReq       `json:"checks"`
+	AllowEmergency      bool             `json:"allow_emergency,omitempty"`
+	ChangeRequest       *canonicalChange `json:"change_request,omitempty"`
 }
 
 func patterns(gs []Glob) []string {
@@ -118,6 +135,9 @@ func (p *Policy) canonical() canonicalPolicy {
 		}
 		if t := r.Ticket; t != nil {
 			cr.Ticket = &canonicalTickt{Pattern: t.Pattern, In: nonNil(t.In)}
+			if v := t.Verify; v != nil {
+				cr.Ticket.Verify = &canonicalVerify{System: v.System, Statuses: nonNil(v.Statuses), Approved: v.Approved, IndependentApprover: v.IndependentApprover}
+			}
 		}
 		if em := r.Emergency; em != nil {
 			cr.Emergency = &canonicalEmergency{Users: nonNil(em.DeclaredBy.Users), Teams: nonNil(em.DeclaredBy.Teams),
@@ -130,9 +150,13 @@ func (p *Policy) canonical() canonicalPolicy {
 		c.Rules = append(c.Rules, cr)
 	}
 	for _, d := range p.Deployments {
-		c.Deployments = append(c.Deployments, canonicalDeploy{Name: d.Name, Origin: d.Origin,
+		cd := canonicalDeploy{Name: d.Name, Origin: d.Origin,
 			Environments: patterns(d.Environments), ApprovedChange: d.ApprovedChange,
-			IndependentDeployer: d.IndependentDeployer, Checks: nonNil(d.Checks), AllowEmergency: d.AllowEmergency})
+			IndependentDeployer: d.IndependentDeployer, Checks: nonNil(d.Checks), AllowEmergency: d.AllowEmergency}
+		if cr := d.ChangeRequest; cr != nil {
+			cd.ChangeRequest = &canonicalChange{System: cr.System, States: nonNil(cr.States), Approved: cr.Approved, WithinWindow: cr.WithinWindow}
+		}
+		c.Deployments = append(c.Deployments, cd)
 	}
 	return c
 }

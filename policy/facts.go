@@ -19,6 +19,9 @@ type Facts struct {
 	// Emergency holds the `/foureyes emergency` declarations made on the PR, oldest
 	// first, as recorded in the audit log (`emergency` records).
 	Emergency []Declaration `json:"emergency,omitempty"`
+	// Tickets are the change tickets `ticket.verify` needs, keyed by reference (PAY-12,
+	// CHG0001234), as read from Jira or ServiceNow at decision time.
+	Tickets map[string]TicketSnapshot `json:"tickets,omitempty"`
 }
 
 // Truncated marks lists that were cut at foureyes' fetch limits.
@@ -56,6 +59,10 @@ type Commit struct {
 	CoAuthors []string `json:"co_authors"`
 	Message   string   `json:"message"`
 	Verified  bool     `json:"verified"`
+	// AuthorEmail and CommitterEmail (lower case) let ticket.verify recognise an
+	// approver who wrote the change by e-mail, without a GitHub login.
+	AuthorEmail    string `json:"author_email,omitempty"`
+	CommitterEmail string `json:"committer_email,omitempty"`
 }
 
 // Push is one recorded push to the pull request's head branch. GitHub cannot say who

@@ -49,6 +49,7 @@ func Merge(baseline, repo *Policy) (*Policy, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	out.linkChangePatterns()
 	out.digest = out.computeDigest()
 	return out, nil
 }

@@ -25,6 +25,7 @@ func Parse(filename string, data []byte) (*Policy, error) {
 		})
 		return nil, p.errs
 	}
+	pol.linkChangePatterns()
 	pol.digest = pol.computeDigest()
 	return pol, nil
 }

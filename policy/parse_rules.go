@@ -221,12 +221,14 @@ func (p *parser) checks(n *yaml.Node, what string) []CheckReq {
 func (p *parser) ticket(n *yaml.Node) *Ticket {
 	t := &Ticket{In: []string{"title", "body", "branch"}}
 	hasPattern := false
-	ok := p.mapping(n, "ticket", []string{"pattern", "in"}, func(key string, k, v *yaml.Node) {
+	ok := p.mapping(n, "ticket", []string{"pattern", "in", "verify"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "pattern":
 			hasPattern = true
 			t.re, t.Pattern = p.regexp(v, "ticket.pattern")
 			t.first = newFirstBytes(t.Pattern)
+		case "verify":
+			t.Verify = p.ticketVerify(v)
 		case "in":
 			in := p.oneOf(v, "ticket.in", ticketInValues)
 			if v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
@@ -277,7 +279,7 @@ func (p *parser) deployment(n *yaml.Node) *DeploymentRule {
 			d.Environments = p.globs(v, "environments")
 		case "require":
 			hasReq = true
-			p.mapping(v, "require", []string{"approved_change", "independent_deployer", "checks", "allow_emergency"}, func(key string, k, v *yaml.Node) {
+			p.mapping(v, "require", []string{"approved_change", "independent_deployer", "checks", "allow_emergency", "change_request"}, func(key string, k, v *yaml.Node) {
 				switch key {
 				case "approved_change":
 					if v.Kind == yaml.MappingNode { // approved_change: {allow_emergency: true}
@@ -294,6 +296,8 @@ func (p *parser) deployment(n *yaml.Node) *DeploymentRule {
 					d.IndependentDeployer = p.boolean(v, "independent_deployer")
 				case "checks":
 					d.Checks = p.checks(v, "require.checks")
+				case "change_request":
+					d.ChangeRequest = p.changeRequest(v)
 				}
 			})
 		}
@@ -310,8 +314,8 @@ func (p *parser) deployment(n *yaml.Node) *DeploymentRule {
 	if d.AllowEmergency && !d.ApprovedChange && len(p.errs) == before {
 		p.err(n, "allow_emergency only means something with approved_change: true")
 	}
-	if len(p.errs) == before && !d.ApprovedChange && !d.IndependentDeployer && len(d.Checks) == 0 {
-		p.err(n, "empty deployment rule: require approved_change, independent_deployer or checks")
+	if len(p.errs) == before && !d.ApprovedChange && !d.IndependentDeployer && len(d.Checks) == 0 && d.ChangeRequest == nil {
+		p.err(n, "empty deployment rule: require approved_change, independent_deployer, checks or change_request")
 	}
 	if d.Name == "" {
 		envs := make([]string, len(d.Environments))

@@ -61,6 +61,7 @@ type CheckReq struct {
 type Ticket struct {
 	Pattern string
 	In      []string
+	Verify  *TicketVerify // nil: the reference alone is enough
 	re      *regexp.Regexp
 	first   firstBytes
 }
@@ -78,6 +79,7 @@ type DeploymentRule struct {
 	AllowEmergency      bool
 	IndependentDeployer bool
 	Checks              []CheckReq
+	ChangeRequest       *ChangeRequestReq // require.change_request
 }
 
 // Permission levels in increasing order of power; the index is the rank.
