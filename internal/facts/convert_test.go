@@ -75,10 +75,10 @@ func TestFilterPushes(t *testing.T) {
 		{Before: "c1", After: "c2", Pusher: "alice", At: "2026-11-20T10:00:00Z"},
 		{Before: "c2", After: "head", Pusher: "bob", At: "2026-11-20T12:00:00Z"},
 	}
-	if got := filterPushes(pushes, shas); !reflect.DeepEqual(got, want) {
+	if got := filterPushes(pushes, shas, 0, time.Time{}); !reflect.DeepEqual(got, want) {
 		t.Errorf("filterPushes =\n%#v\nwant\n%#v", got, want)
 	}
-	if got := filterPushes(nil, shas); got == nil || len(got) != 0 {
+	if got := filterPushes(nil, shas, 0, time.Time{}); got == nil || len(got) != 0 {
 		t.Errorf("filterPushes(nil) = %#v, want empty non-nil", got)
 	}
 }
@@ -154,5 +154,35 @@ func TestLRU(t *testing.T) {
 	c.deleteSuffix("a")
 	if _, ok := c.get("a", now); ok {
 		t.Error("deleteSuffix kept a")
+	}
+}
+
+// TestSquashForcePushKeepsPushersFilter: a push recorded for the PR, or to its branch since
+// it opened, keeps its pusher even when its commit was squashed or force-pushed away.
+func TestSquashForcePushKeepsPushersFilter(t *testing.T) {
+	at := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
+	opened := at("2026-11-20T09:00:00Z")
+	shas := map[string]bool{"squash": true}
+	tests := []struct {
+		name     string
+		push     store.Push
+		number   int
+		openedAt time.Time
+		keep     bool
+	}{
+		{name: "synchronize of this PR, commit gone", push: store.Push{PR: 7, After: "gone", Pusher: "bob", At: at("2026-11-20T10:00:00Z")}, number: 7, keep: true},
+		{name: "synchronize of another PR, commit gone", push: store.Push{PR: 8, After: "gone", Pusher: "bob", At: at("2026-11-20T10:00:00Z")}, number: 7},
+		{name: "branch push after opening, commit gone", push: store.Push{After: "gone", Pusher: "bob", At: at("2026-11-20T10:00:00Z")}, number: 7, openedAt: opened, keep: true},
+		{name: "branch push before opening, commit gone", push: store.Push{After: "gone", Pusher: "zed", At: at("2026-11-19T10:00:00Z")}, number: 7, openedAt: opened},
+		{name: "fork PR: branch push without PR, commit gone", push: store.Push{After: "gone", Pusher: "zed", At: at("2026-11-20T10:00:00Z")}, number: 7},
+		{name: "push of a remaining commit", push: store.Push{After: "squash", Pusher: "alice", At: at("2026-11-19T10:00:00Z")}, number: 7, keep: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := filterPushes([]store.Push{tc.push}, shas, tc.number, tc.openedAt)
+			if (len(got) == 1) != tc.keep {
+				t.Errorf("kept %v, want %v", got, tc.keep)
+			}
+		})
 	}
 }

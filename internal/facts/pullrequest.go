@@ -3,6 +3,7 @@ package facts
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 	"github.com/rs/zerolog"
@@ -53,7 +54,11 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 	for _, c := range f.Commits {
 		shas[c.SHA] = true
 	}
-	f.Pushes = filterPushes(opt.Pushes, shas)
+	var openedAt time.Time
+	if pr.GetHead().GetRepo().GetFullName() == "" || pr.GetHead().GetRepo().GetFullName() == pr.GetBase().GetRepo().GetFullName() {
+		openedAt = pr.GetCreatedAt().Time
+	}
+	f.Pushes = filterPushes(opt.Pushes, shas, number, openedAt)
 	f.Emergency = opt.Declarations
 
 	if f.Reviews, err = prReviews(ctx, client, owner, repo, number, &st); err != nil {

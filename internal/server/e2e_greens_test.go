@@ -112,3 +112,32 @@ func TestSharedHeadSHAWorstDecision(t *testing.T) {
 		t.Errorf("both PRs pass: run is %s: %s", run.Conclusion, run.Output.Title)
 	}
 }
+
+// bob pushes to alice's PR, alice squashes and force-pushes (bob's commit is gone), bob
+// approves: bob pushed to the PR's branch while it was open, so he is not independent.
+func TestSquashForcePushKeepsPushers(t *testing.T) {
+	h := strictHarness(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 20, Author: "alice"})
+	h.Push(20, "bob", githubtest.Commit{SHA: e2etest.SHA("pr20-bob"), Author: "alice", Committer: "alice", Message: "bob's fix, authored as alice"})
+	h.WaitIdle()
+	squashed := githubtest.Commit{SHA: e2etest.SHA("pr20-squash"), Parents: []string{pr.BaseSHA}, Author: "alice", Committer: "alice",
+		Message: "squashed", Date: time.Now().UTC()}
+	h.Repo.AddCommit(squashed)
+	cur := h.Repo.PR(20)
+	before := cur.HeadSHA
+	cur.Commits, cur.HeadSHA = []string{squashed.SHA}, squashed.SHA
+	h.Repo.SetPR(cur)
+	h.Send("pull_request", githubtest.PullRequestSynchronizeEvent(h.Repo, h.Repo.PR(20), before, "alice"))
+	h.PassBuild(squashed.SHA)
+	h.Approve(20, "bob")
+	h.WaitIdle()
+	_, d := lastDecision(t, h, 20)
+	if d.Outcome == policy.OutcomePass {
+		t.Fatalf("bob's approval counted although he pushed to the PR:\n%s", decisionText(d))
+	}
+	if !strings.Contains(decisionText(d), "bob pushed") {
+		t.Errorf("decision should say bob pushed:\n%s", decisionText(d))
+	}
+	h.Approve(20, "carol")
+	h.CheckRun(squashed.SHA, e2etest.Concluded("success"))
+}
