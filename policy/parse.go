@@ -60,6 +60,12 @@ func (p *parser) parse(data []byte) *Policy {
 		p.errAt(1, 1, "missing version: the file is empty; start it with `version: 1`")
 		return nil
 	}
+	if expandedNodes(&doc, map[*yaml.Node]int{}) > MaxExpandedNodes {
+		line, col := firstAlias(&doc)
+		p.errAt(line, col, "the file expands to more than "+strconv.Itoa(MaxExpandedNodes)+
+			" YAML nodes through anchors and aliases: write the values out instead of nesting aliases")
+		return nil
+	}
 	root := resolve(doc.Content[0])
 	pol := &Policy{}
 	seenVersion := false
@@ -95,6 +101,53 @@ func yamlErrorLine(s string) (int, string) {
 		}
 	}
 	return 1, s
+}
+
+// MaxExpandedNodes bounds the YAML nodes a policy file may stand for once every alias is
+// expanded. Anchors and aliases are allowed (a list of reviewers named once, used twice),
+// but nested aliases grow exponentially ("billion laughs"): a 33 KB file could stand for
+// hundreds of millions of nodes and take seconds of CPU on every event of a PR that
+// touches it. A real policy has a few hundred nodes.
+const MaxExpandedNodes = 10000
+
+// expandedNodes counts the nodes n stands for with aliases expanded, memoised per node so
+// the count itself costs one pass over the file; it stops growing past MaxExpandedNodes.
+func expandedNodes(n *yaml.Node, memo map[*yaml.Node]int) int {
+	if n == nil {
+		return 0
+	}
+	if c, ok := memo[n]; ok {
+		return c
+	}
+	memo[n] = MaxExpandedNodes + 1 // a node reached again while counting it is a cycle
+	total := 1
+	if n.Kind == yaml.AliasNode {
+		total += expandedNodes(n.Alias, memo)
+	}
+	for _, c := range n.Content {
+		if total > MaxExpandedNodes {
+			break
+		}
+		total += expandedNodes(c, memo)
+	}
+	if total > MaxExpandedNodes {
+		total = MaxExpandedNodes + 1
+	}
+	memo[n] = total
+	return total
+}
+
+// firstAlias is the position of the first alias in n, for the error.
+func firstAlias(n *yaml.Node) (int, int) {
+	if n.Kind == yaml.AliasNode {
+		return n.Line, n.Column
+	}
+	for _, c := range n.Content {
+		if l, col := firstAlias(c); l > 0 {
+			return l, col
+		}
+	}
+	return 0, 0
 }
 
 // resolve follows aliases so that anchors work like the values they name.

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,4 +167,54 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// billionLaughs is a small policy whose nested aliases stand for 10^levels nodes.
+func billionLaughs(levels int) string {
+	var b strings.Builder
+	b.WriteString("version: 1\nx0: &x0 [a, a, a, a, a, a, a, a, a, a]\n")
+	for i := 1; i <= levels; i++ {
+		fmt.Fprintf(&b, "x%d: &x%d [", i, i)
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*x%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	fmt.Fprintf(&b, "rules:\n  - name: r\n    approvals:\n      from: {users: *x%d}\n", levels)
+	return b.String()
+}
+
+func TestYAMLAliasAmplificationRejected(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		wantErr string // "" = valid
+	}{
+		{name: "billion laughs", src: billionLaughs(6), wantErr: "expands to more than"},
+		{name: "deeper bomb", src: billionLaughs(12), wantErr: "expands to more than"},
+		{name: "plain anchor reuse is fine", src: "version: 1\nrules:\n  - name: a\n    approvals:\n      from: {users: &rev [bob, carol]}\n" +
+			"  - name: b\n    approvals:\n      from: {users: *rev}\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("p.yml", []byte(tc.src))
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("valid policy rejected: %v", err)
+				}
+				return
+			}
+			var es Errors
+			if !errors.As(err, &es) || len(es) != 1 || !strings.Contains(es[0].Msg, tc.wantErr) {
+				n := 0
+				if errors.As(err, &es) {
+					n = len(es)
+				}
+				t.Fatalf("want one error saying %q, got %d errors; first: %.300v", tc.wantErr, n, err)
+			}
+		})
+	}
 }

@@ -46,3 +46,24 @@ func BenchmarkPolicyLoadCached(b *testing.B) {
 		}
 	}
 }
+
+// TestValidateCachedByContent: a PR that touches the policy file validates the same content
+// on every event; it is parsed once.
+func TestValidateCachedByContent(t *testing.T) {
+	l, err := NewPolicyLoader(".github/foureyes.yml", ".github", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []byte("version: 1\nrules:\n  - name: r\n    approvals: {count: zero}\n")
+	e1 := l.Validate(bad)
+	e2 := l.Validate(bad)
+	if e1 == nil || e2 == nil || e1.Error() != e2.Error() {
+		t.Fatalf("validation errors differ or missing: %v / %v", e1, e2)
+	}
+	if err := l.Validate([]byte(cachedPolicy)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.cache.parsed); n != 2 {
+		t.Errorf("%d parses cached, want 2 (one per content)", n)
+	}
+}

@@ -141,13 +141,15 @@ func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, o
 }
 
 // Validate parses a policy file's content as the PR would leave it, merged with the
-// baseline, so a broken or baseline-weakening policy never reaches the base branch.
+// baseline, so a broken or baseline-weakening policy never reaches the base branch. The
+// result is cached by content (the parse cache): every event of a PR that touches the
+// policy file validates the same content again.
 func (l *PolicyLoader) Validate(content []byte) error {
-	p, err := policy.Parse(l.path, content)
+	p, err := l.cache.parse(l.path, content)
 	if err != nil {
 		return err
 	}
-	_, err = policy.Merge(l.baseline, p) // the org file is checked where it lives
+	_, err = l.cache.merge(l.baseline, p) // the org file is checked where it lives
 	return err
 }
 
