@@ -120,6 +120,7 @@ type decided struct {
 	Kind        store.Kind
 	output      report.Output
 	annotations []report.Annotation
+	baseline    string // the baseline that applied (PolicyLoader.Load), named in the check run
 }
 
 // decide loads the policy from the base branch, gathers the facts and evaluates.
@@ -132,7 +133,7 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 		d := policy.ErrorDecision(loaded.Err)
 		out := report.CheckRun(d)
 		out.Conclusion = "failure" // a broken policy never lets a change through
-		return decided{Decision: d, Source: loaded.Source, Kind: store.KindPolicyError, output: out}, nil
+		return decided{Decision: d, Source: loaded.Source, Kind: store.KindPolicyError, output: out, baseline: loaded.Baseline}, nil
 	}
 	pushes, err := e.Store.ListPushes(ctx, t.Owner+"/"+t.Repo, t.Number, pr.GetHead().GetRef())
 	if err != nil {
@@ -156,7 +157,7 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 	if loaded.Missing && e.Missing == "failure" {
 		out.Conclusion = "failure"
 	}
-	res := decided{Decision: d, Facts: &f, Source: loaded.Source, Kind: store.KindPRDecision, output: out}
+	res := decided{Decision: d, Facts: &f, Source: loaded.Source, Kind: store.KindPRDecision, output: out, baseline: loaded.Baseline}
 	if err := e.checkPolicyChange(ctx, client, t, pr, f, &res); err != nil {
 		return decided{}, err
 	}

@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"context"
+	"errors"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -22,7 +23,8 @@ import (
 type PolicyLoader struct {
 	path     string
 	repo     *appconfig.Loader // the repository's own file
-	org      *appconfig.Loader // the org's file in its .github repository
+	orgRepo  string            // the org repository holding the org baseline (".github")
+	orgPath  string            // the baseline's path in it ("foureyes.yml")
 	baseline *policy.Policy    // the server's baseline file, nil when none
 	cache    policyCache
 }
@@ -34,8 +36,11 @@ type Loaded struct {
 	// Missing: neither the repository nor the org defines a policy and there is no
 	// baseline.
 	Missing bool
-	// Err is a policy that does not parse or merge (policy.Errors with positions).
+	// Err is a policy that does not parse or merge (policy.Errors with positions), or an
+	// org baseline that exists but cannot be read (ErrOrgBaselineUnreadable).
 	Err error
+	// Baseline names the baseline that applied (or could not be read), for the check run.
+	Baseline string
 }
 
 // NewPolicyLoader builds a loader for path (".github/foureyes.yml") with the org policy in
@@ -60,7 +65,8 @@ func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) 
 		path:     path,
 		baseline: baseline,
 		repo:     appconfig.NewLoader([]string{path}, appconfig.WithOwnerDefault("", nil), appconfig.WithRemoteRefParser(nil)),
-		org:      appconfig.NewLoader(nil, appconfig.WithOwnerDefault(orgRepo, []string{orgPath}), appconfig.WithRemoteRefParser(nil)),
+		orgRepo:  orgRepo,
+		orgPath:  orgPath,
 	}, nil
 }
 
@@ -70,12 +76,12 @@ func (l *PolicyLoader) Path() string { return l.path }
 // Load returns the policy of owner/repo at ref. The error is a GitHub failure (to retry);
 // a broken policy is reported in Loaded.Err.
 func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, repo, ref string) (Loaded, error) {
-	base, baseSrc, bad, err := l.baselineFor(ctx, client, owner)
+	base, baseSrc, name, bad, err := l.baselineFor(ctx, client, owner)
 	if err != nil {
 		return Loaded{}, err
 	}
 	if bad != nil {
-		return Loaded{Source: baseSrc, Err: bad}, nil
+		return Loaded{Source: baseSrc, Err: bad, Baseline: name}, nil
 	}
 	c, err := l.repo.LoadConfig(ctx, client, owner, repo, ref)
 	if err != nil {
@@ -83,14 +89,14 @@ func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, r
 	}
 	if c.IsUndefined() || len(c.Content) == 0 {
 		if base == nil {
-			return Loaded{Missing: true}, nil
+			return Loaded{Missing: true, Baseline: name}, nil
 		}
-		return Loaded{Policy: base, Source: baseSrc}, nil
+		return Loaded{Policy: base, Source: baseSrc, Baseline: name}, nil
 	}
 	src := sourceOf(c)
 	repoPolicy, perr := l.cache.parse(c.Path, c.Content)
 	if perr != nil {
-		return Loaded{Source: src, Err: perr}, nil
+		return Loaded{Source: src, Err: perr, Baseline: name}, nil
 	}
 	repoPolicy, perr, err = l.attachRego(ctx, client, owner, repo, ref, repoPolicy)
 	if err != nil {
@@ -101,29 +107,33 @@ func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, r
 	}
 	merged, merr := l.cache.merge(base, repoPolicy)
 	if merr != nil {
-		return Loaded{Source: src, Err: merr}, nil
+		return Loaded{Source: src, Err: merr, Baseline: name}, nil
 	}
-	return Loaded{Policy: merged, Source: src}, nil
+	return Loaded{Policy: merged, Source: src, Baseline: name}, nil
 }
 
-// baselineFor is the server baseline merged with the org's policy file, when it has one.
-// bad is a broken org file (it fails every change, as a broken repo file does); err is a
-// GitHub failure to retry.
-func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, owner string) (p *policy.Policy, src store.PolicySource, bad, err error) {
-	c, err := l.org.LoadConfig(ctx, client, owner, "", "")
+// baselineFor is the server baseline merged with the org's policy file, when it has one,
+// and the name of that baseline. bad is a broken or unreadable org file (it fails every
+// change, as a broken repo file does); err is a GitHub failure to retry.
+func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, owner string) (p *policy.Policy, src store.PolicySource, name string, bad, err error) {
+	c, err := l.loadOrgFile(ctx, client, owner)
+	if errors.Is(err, ErrOrgBaselineUnreadable) {
+		return nil, store.PolicySource{Repo: owner + "/" + l.orgRepo, Path: l.orgPath}, "unreadable: " + owner + "/" + l.orgRepo + ":" + l.orgPath, err, nil
+	}
 	if err != nil {
-		return nil, src, nil, fmt.Errorf("load org policy of %s: %w", owner, err)
+		return nil, src, "", nil, fmt.Errorf("load org policy of %s: %w", owner, err)
 	}
 	if c.IsUndefined() || len(c.Content) == 0 {
 		if l.baseline != nil {
 			src = store.PolicySource{Path: "baseline"}
 		}
-		return l.baseline, src, nil, nil
+		return l.baseline, src, l.baselineName(nil), nil, nil
 	}
 	src = sourceOf(c)
+	name = l.baselineName(&c)
 	org, perr := l.cache.parse(src.Repo+"/"+c.Path, c.Content)
 	if perr != nil {
-		return nil, src, perr, nil
+		return nil, src, name, perr, nil
 	}
 	orgOwner, orgRepo, _ := strings.Cut(src.Repo, "/")
 	org, perr, err = l.attachRego(ctx, client, orgOwner, orgRepo, src.Ref, org)
@@ -135,9 +145,9 @@ func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, o
 	}
 	merged, merr := l.cache.merge(l.baseline, org)
 	if merr != nil {
-		return nil, src, merr, nil
+		return nil, src, name, merr, nil
 	}
-	return merged, src, nil, nil
+	return merged, src, name, nil, nil
 }
 
 // Validate parses a policy file's content as the PR would leave it, merged with the

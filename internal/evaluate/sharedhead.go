@@ -41,7 +41,7 @@ func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Ta
 		return err
 	}
 	if len(others) == 0 {
-		return e.publish(ctx, client, t.Owner, t.Repo, sha, d.output, d.annotations)
+		return e.publish(ctx, client, t.Owner, t.Repo, sha, withBaseline(d.output, d.baseline), d.annotations)
 	}
 	self := policy.HeadDecision{PR: t.Number, Base: pr.GetBase().GetRef(), Decision: &d.Decision}
 	shown := policy.SharedHead(self, others)
@@ -50,7 +50,16 @@ func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Ta
 	if out.Conclusion != d.output.Conclusion || shown.Outcome != d.Decision.Outcome {
 		anns = nil // another PR's decision is shown: this PR's annotations do not explain it
 	}
-	return e.publish(ctx, client, t.Owner, t.Repo, sha, out, anns)
+	return e.publish(ctx, client, t.Owner, t.Repo, sha, withBaseline(out, d.baseline), anns)
+}
+
+// withBaseline names, under the summary, the baseline that applied: an auditor reading a
+// run must see whether the org's rules were part of it.
+func withBaseline(out report.Output, baseline string) report.Output {
+	if baseline != "" {
+		out.Summary += "\n\nBaseline: " + report.Escape(baseline) + "\n"
+	}
+	return out
 }
 
 // othersOnHead returns the latest decision on sha of every other open PR of repo whose

@@ -239,3 +239,7 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// Escape is escape for other packages that add a line to a check run (one line, markdown
+// and HTML neutralised).
+func Escape(s string) string { return escape(oneLine(s)) }

@@ -141,3 +141,38 @@ func TestSquashForcePushKeepsPushers(t *testing.T) {
 	h.Approve(20, "carol")
 	h.CheckRun(squashed.SHA, e2etest.Concluded("success"))
 }
+
+// The org repository acme/.github exists but foureyes cannot read its policy file: the
+// baseline must not silently vanish (a repository without its own rules would go neutral).
+func TestUnreadableOrgBaselineFailsClosed(t *testing.T) {
+	h := e2etest.Start(t)
+	org := h.GH.AddRepo(e2etest.Owner+"/.github", e2etest.Installation)
+	org.SetFile("main", "foureyes.yml", "version: 1\nrules:\n  - name: org four eyes\n    approvals:\n      count: 1\n")
+	h.GH.Fail("GET", "/repos/acme/.github/contents/*", 403, 1000, nil)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 36, Author: "alice"})
+	h.WaitIdle()
+	run := h.CheckRun(pr.HeadSHA, func(githubtest.CheckRun) bool { return true })
+	if run.Conclusion != "failure" {
+		t.Fatalf("run is %s/%s, want failure: %s", run.Status, run.Conclusion, run.Output.Title)
+	}
+	if !strings.Contains(run.Output.Title, "acme/.github") || !strings.Contains(run.Output.Summary+run.Output.Text, "Baseline: unreadable") {
+		t.Errorf("the run should say the org baseline acme/.github cannot be read:\n%s\n%s", run.Output.Title, run.Output.Summary)
+	}
+}
+
+// The check run always names the baseline that applied.
+func TestCheckRunNamesBaseline(t *testing.T) {
+	h := e2etest.Start(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 37, Author: "alice"})
+	run := h.CheckRun(pr.HeadSHA, e2etest.Concluded("neutral"))
+	if !strings.Contains(run.Output.Summary, "Baseline: none") {
+		t.Errorf("no baseline should be named:\n%s", run.Output.Summary)
+	}
+	org := h.GH.AddRepo(e2etest.Owner+"/.github", e2etest.Installation)
+	org.SetFile("main", "foureyes.yml", "version: 1\nrules:\n  - name: org four eyes\n    approvals:\n      count: 1\n")
+	h.Send("pull_request", githubtest.PullRequestEvent("edited", h.Repo, h.Repo.PR(37), "alice"))
+	run = h.CheckRun(pr.HeadSHA, e2etest.InProgress)
+	if !strings.Contains(run.Output.Summary, "Baseline: acme/.github@main:foureyes.yml (blob") {
+		t.Errorf("the org baseline should be named:\n%s", run.Output.Summary)
+	}
+}

@@ -1,0 +1,99 @@
+package evaluate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/palantir/go-githubapp/appconfig"
+)
+
+// ErrOrgBaselineUnreadable is a policy error: the org repository that holds the baseline
+// exists but foureyes cannot read its policy file. Taking that as "no baseline" would let
+// every repository of the org drop the org's rules by revoking one permission, so the
+// check fails, and says why, until foureyes can read it.
+var ErrOrgBaselineUnreadable = errors.New("org baseline unreadable")
+
+// loadOrgFile reads the org's policy file (path in owner/orgRepo, on its default branch).
+// Outcomes:
+//   - the org repository does not exist (404): undefined config, no org baseline;
+//   - it exists and has no such file (404 on the file): undefined config;
+//   - it exists and the file cannot be read (403, 401, 451, a directory, undecodable):
+//     an error wrapping ErrOrgBaselineUnreadable, judged as a policy error (fails closed);
+//   - any other GitHub error (5xx, rate limit): returned as is, to retry.
+func (l *PolicyLoader) loadOrgFile(ctx context.Context, client *github.Client, owner string) (appconfig.Config, error) {
+	where := owner + "/" + l.orgRepo
+	r, resp, err := client.Repositories.Get(ctx, owner, l.orgRepo)
+	switch {
+	case statusOf(resp) == http.StatusNotFound:
+		return appconfig.Config{}, nil
+	case unreadable(resp, err):
+		return appconfig.Config{}, fmt.Errorf("%w: %s exists but foureyes cannot read it (%d): give the installation read access to %s",
+			ErrOrgBaselineUnreadable, where, statusOf(resp), where)
+	case err != nil:
+		return appconfig.Config{}, fmt.Errorf("get org repository %s: %w", where, err)
+	}
+	ref := r.GetDefaultBranch()
+	c := appconfig.Config{Source: where + "@" + ref, Path: l.orgPath}
+	file, _, resp, err := client.Repositories.GetContents(ctx, owner, l.orgRepo, l.orgPath, &github.RepositoryContentGetOptions{Ref: ref})
+	switch {
+	case statusOf(resp) == http.StatusNotFound:
+		return appconfig.Config{}, nil
+	case unreadable(resp, err):
+		return c, fmt.Errorf("%w: cannot read %s in %s (%d): give the installation read access to %s",
+			ErrOrgBaselineUnreadable, l.orgPath, where, statusOf(resp), where)
+	case err != nil:
+		return c, fmt.Errorf("read %s in %s: %w", l.orgPath, where, err)
+	case file == nil:
+		return c, fmt.Errorf("%w: %s in %s is not a file", ErrOrgBaselineUnreadable, l.orgPath, where)
+	}
+	content, err := file.GetContent()
+	if err != nil {
+		return c, fmt.Errorf("%w: cannot decode %s in %s: %v", ErrOrgBaselineUnreadable, l.orgPath, where, err)
+	}
+	c.Content = []byte(content)
+	return c, nil
+}
+
+func statusOf(resp *github.Response) int {
+	if resp == nil || resp.Response == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+// unreadable is an answer that says "you may not read this", which retrying will not
+// change. A 403 that is a rate limit is not one: go-github reports it as a rate-limit
+// error, which is retried (facts.IsTransient).
+func unreadable(resp *github.Response, err error) bool {
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	if errors.As(err, &rl) || errors.As(err, &abuse) {
+		return false
+	}
+	switch statusOf(resp) {
+	case http.StatusForbidden, http.StatusUnauthorized, http.StatusUnavailableForLegalReasons:
+		return true
+	}
+	return false
+}
+
+// baselineName says which baseline judged a change, for the check run: the org file (with
+// its blob), the server's baseline file, both, or none.
+func (l *PolicyLoader) baselineName(org *appconfig.Config) string {
+	server := ""
+	if l.baseline != nil {
+		server = "the server's baseline file"
+	}
+	switch {
+	case org != nil && server != "":
+		return fmt.Sprintf("%s:%s (blob %.7s) over %s", org.Source, org.Path, gitBlobSHA(org.Content), server)
+	case org != nil:
+		return fmt.Sprintf("%s:%s (blob %.7s)", org.Source, org.Path, gitBlobSHA(org.Content))
+	case server != "":
+		return server
+	}
+	return "none (no org baseline in " + l.orgRepo + ", no server baseline)"
+}
