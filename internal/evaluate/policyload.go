@@ -2,9 +2,9 @@ package evaluate
 
 import (
 	"context"
-	"errors"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -103,7 +103,7 @@ func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, r
 		return Loaded{}, err
 	}
 	if perr != nil {
-		return Loaded{Source: src, Err: perr}, nil
+		return Loaded{Source: src, Err: perr, Baseline: name}, nil
 	}
 	merged, merr := l.cache.merge(base, repoPolicy)
 	if merr != nil {
@@ -138,10 +138,10 @@ func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, o
 	orgOwner, orgRepo, _ := strings.Cut(src.Repo, "/")
 	org, perr, err = l.attachRego(ctx, client, orgOwner, orgRepo, src.Ref, org)
 	if err != nil {
-		return nil, src, nil, err
+		return nil, src, "", nil, err
 	}
 	if perr != nil {
-		return nil, src, perr, nil
+		return nil, src, name, perr, nil
 	}
 	merged, merr := l.cache.merge(l.baseline, org)
 	if merr != nil {
