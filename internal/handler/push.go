@@ -39,6 +39,9 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	if err := recordPush(ctx, h.Base, inst, p); err != nil {
 		return err
 	}
+	if err := h.checkDirectPush(ctx, deliveryID, &ev, branch, pusher); err != nil {
+		return err
+	}
 	if !h.touchesPolicy(&ev) {
 		return nil
 	}

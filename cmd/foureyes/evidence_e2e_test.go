@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/evidence"
+	"github.com/foureyes/foureyes/internal/githubtest"
+	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/internal/store/storetest"
+)
+
+// A database written by the real server: a PR merged with a passing decision and its push
+// to main (no violation), a direct push to main by someone else (a violation naming the
+// pusher and the commits), a deployment. Then the auditor's commands on it: sample,
+// evidence packages verified offline, the period report.
+func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		h := e2etest.Start(t, e2etest.WithDSN(b.DSN))
+		h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy+"deployments:\n  - environments: [production]\n    require: {approved_change: true}\n")
+		h.Repo.SetPermission("bob", "write")
+		pr := h.OpenPR(e2etest.PRSpec{Number: 7, Author: "alice", Title: `PAY-7 <img src=x onerror=alert(1)>`})
+		h.PassBuild(pr.HeadSHA)
+		h.Approve(7, "bob")
+		h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+		h.WaitIdle()
+		merge := h.MergePR(7, "bob")
+		h.Send("push", githubtest.PushEvent(h.Repo, "main", pr.BaseSHA, merge, "bob"))
+		hotfix := e2etest.SHA("hotfix")
+		h.Repo.AddCommit(githubtest.Commit{SHA: hotfix, Parents: []string{merge}, Author: "root", Committer: "root", Message: "hotfix"})
+		h.Repo.SetBranch("main", hotfix)
+		h.Send("push", githubtest.PushEvent(h.Repo, "main", merge, hotfix, "root"))
+		run := h.Deploy("production", merge, "carol")
+		if ans := h.DeploymentAnswer(run, "production"); ans.State != "approved" {
+			t.Fatalf("deployment answer %+v", ans)
+		}
+		h.WaitIdle()
+
+		vs := h.Records(store.Filter{Kinds: []store.Kind{store.KindViolation}})
+		if len(vs) != 1 || vs[0].Actor != "root" || vs[0].SHA != hotfix || vs[0].Subject != "push:"+hotfix || !strings.Contains(string(vs[0].Facts), hotfix) {
+			t.Fatalf("want one direct-push violation by root naming %s, got %+v", hotfix, vs)
+		}
+		if !strings.Contains(string(vs[0].Decision), "pushed directly to main by root") {
+			t.Errorf("violation decision %s", vs[0].Decision)
+		}
+
+		out, code := runAuditCLI(t, "audit", "sample", "--store", b.DSN, "--size", "5", "--seed", "q4", "--strata", "violation", "--format", "json")
+		var s struct {
+			PopulationSize int                `json:"population_size"`
+			Digest         string             `json:"population_digest"`
+			Sample         []evidence.Sampled `json:"sample"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s.PopulationSize != 2 || len(s.Sample) != 2 || s.Digest == "" {
+			t.Fatalf("sample: exit %d: %s", code, out)
+		}
+
+		dir := t.TempDir()
+		out, code = runAuditCLI(t, "audit", "verify", "--store", b.DSN)
+		if code != 0 {
+			t.Fatalf("verify: %s", out)
+		}
+		head := strings.Fields(out)[len(strings.Fields(out))-1]
+		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}} {
+			zip := filepath.Join(dir, "change"+args[0]+".zip")
+			out, code = runAuditCLI(t, append([]string{"audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--out", zip}, args...)...)
+			if code != 0 {
+				t.Fatalf("evidence %v: exit %d: %s", args, code, out)
+			}
+			out, code = runAuditCLI(t, "audit", "evidence", "verify", zip, "--head", head)
+			if code != 0 || !strings.HasPrefix(out, "verified ") {
+				t.Fatalf("evidence verify %v: exit %d: %s", args, code, out)
+			}
+			out, code = runAuditCLI(t, "audit", "evidence", "verify", zip, "--head", strings.Repeat("0", 64))
+			if code != 1 || !strings.Contains(out, "not in this package") {
+				t.Errorf("a wrong head: exit %d: %s", code, out)
+			}
+		}
+		out, code = runAuditCLI(t, "audit", "sample", "--store", b.DSN, "--size", "5", "--seed", "q4", "--evidence", filepath.Join(dir, "sampled"), "--out", filepath.Join(dir, "sample.csv"))
+		entries, _ := os.ReadDir(filepath.Join(dir, "sampled"))
+		if code != 0 || len(entries) != 2 {
+			t.Errorf("sample --evidence: exit %d, %d packages: %s", code, len(entries), out)
+		}
+
+		out, code = runAuditCLI(t, "audit", "report", "--store", b.DSN, "--format", "json")
+		var rep evidence.Report
+		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+			t.Fatalf("report: exit %d: %s", code, out)
+		}
+		if !rep.Chain.Verified || rep.Chain.HeadHash != head || rep.Merges != 1 || rep.MergedWithPass != 1 ||
+			len(rep.Exceptions) != 1 || rep.Exceptions[0].What != "direct push" || len(rep.Exceptions[0].Notes) != 0 ||
+			len(rep.Deployments) != 1 || rep.Deployments[0].Approved != 1 {
+			t.Errorf("report: %s", out)
+		}
+		html := filepath.Join(dir, "report.html")
+		if out, code = runAuditCLI(t, "audit", "report", "--store", b.DSN, "--org", "acme", "--out", html); code != 0 {
+			t.Fatalf("report html: exit %d: %s", code, out)
+		}
+		page, _ := os.ReadFile(html)
+		if !strings.Contains(string(page), "no review") || !strings.Contains(string(page), "direct push") {
+			t.Errorf("the HTML report lacks the direct push:\n%s", page)
+		}
+	})
+}
