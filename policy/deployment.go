@@ -210,6 +210,15 @@ func approvedChange(f *DeploymentFacts, allowEmergency bool) RequirementResult {
 		refs[i] = prRef(pr.Number)
 	}
 	q.Status, q.Reason = StatusPass, joinList(refs)+" merged with a passing decision"
+	var emergencies []string
+	for _, pr := range f.PullRequests {
+		if pr.Emergency != "" {
+			emergencies = append(emergencies, prRef(pr.Number)+" as emergency change "+pr.Emergency)
+		}
+	}
+	if len(emergencies) > 0 {
+		q.Reason += " (" + joinList(emergencies) + ", allowed by allow_emergency)"
+	}
 	return q
 }
 

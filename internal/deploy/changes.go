@@ -78,6 +78,9 @@ func (g *Gate) deployedPR(ctx context.Context, client *github.Client, r Request,
 		dp.Merged, dp.MergeOutcome, dp.MergedHeadSHA = true, merge.Outcome, md.HeadSHA
 		dp.Violation = md.Violation != ""
 		dp.EvaluatedFresh = md.DecisionSeq != 0 && md.DecisionSHA == md.HeadSHA
+		if a, ok := evaluate.ActiveDeclarationOf(merge.Decision); ok {
+			dp.Emergency = a.Reference // only allow_emergency accepts it (policy/deployment.go)
+		}
 		if md.DecisionSeq != 0 {
 			f, err := g.decisionFacts(ctx, md.DecisionSeq)
 			if err != nil {

@@ -21,6 +21,9 @@ type Metrics struct {
 	CheckRunWrites     *prometheus.CounterVec
 	DeploymentAnswers  *prometheus.CounterVec // by state
 	RefusedCallbacks   prometheus.Counter
+	// EmergencyReviewsOverdue counts emergency changes whose review after the fact is
+	// past its review_within deadline.
+	EmergencyReviewsOverdue prometheus.Gauge
 }
 
 // New registers every collector on a fresh registry.
@@ -71,8 +74,12 @@ func New() *Metrics {
 			Name: "foureyes_refused_callback_urls_total",
 			Help: "Deployment callback URLs refused because they do not point at the configured GitHub API.",
 		}),
+		EmergencyReviewsOverdue: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "foureyes_emergency_reviews_overdue",
+			Help: "Emergency changes whose independent review after the fact is past its deadline (review_within).",
+		}),
 	}
 	reg.MustRegister(m.Deliveries, m.Decisions, m.GitHubRequests, m.RateLimitRemaining, m.InboxDepth,
-		m.EvaluationSeconds, m.EvaluationRequests, m.CheckRunWrites, m.DeploymentAnswers, m.RefusedCallbacks)
+		m.EvaluationSeconds, m.EvaluationRequests, m.CheckRunWrites, m.DeploymentAnswers, m.RefusedCallbacks, m.EmergencyReviewsOverdue)
 	return m
 }

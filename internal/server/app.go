@@ -80,6 +80,8 @@ func (s *Server) startApp() error {
 	hook := hookHandler(dispatcher, s.logger, s.metrics)
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); w.run(ctx) }()
+	a.wg.Add(1)
+	go func() { defer a.wg.Done(); s.watchOverdueReviews(ctx) }()
 	if !cfg.Recovery.Disabled {
 		loops, err := s.recoveryLoops(clients, ev)
 		if err != nil {

@@ -196,6 +196,9 @@ func TestEmergencyReviewAfterTheFact(t *testing.T) {
 	if n, err := audit.CountOverdue(ctx, h.Store, later); err != nil || n != 1 {
 		t.Fatalf("overdue count %d (%v), want 1", n, err)
 	}
+	if m := metricsText(t, h); !strings.Contains(m, "foureyes_emergency_reviews_overdue 0") {
+		t.Error("the overdue-review gauge is not served (nothing is overdue yet by the server's clock)")
+	}
 	// Every record, declarations and reviews included, is in the chain and verifies.
 	res, err := audit.Verify(ctx, h.Store.(store.ChainReader), "")
 	if err != nil {
@@ -203,5 +206,38 @@ func TestEmergencyReviewAfterTheFact(t *testing.T) {
 	}
 	if res.HeadSeq < pirs[0].Seq {
 		t.Errorf("verify covered %d records up to %s; the pir record is seq %d", res.Records, res.Head, pirs[0].Seq)
+	}
+}
+
+func TestDeploymentOfEmergencyChangeNeedsAllowEmergency(t *testing.T) {
+	for _, tt := range []struct {
+		name, require, want string
+	}{
+		{"approved_change alone rejects it", "approved_change: true", "rejected"},
+		{"allow_emergency accepts it", "{approved_change: true, allow_emergency: true}", "approved"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := emergencyHarness(t)
+			req := "      approved_change: true\n"
+			if tt.want == "approved" {
+				req += "      allow_emergency: true\n"
+			}
+			h.Repo.SetFile("main", ".github/foureyes.yml", emergencyPolicy+"deployments:\n  - environments: [production]\n    require:\n"+req)
+			pr := h.OpenPR(e2etest.PRSpec{Number: 8, Author: "alice"})
+			h.PassBuild(pr.HeadSHA)
+			h.Comment(8, "ivan", "/foureyes emergency INC-8 checkout down")
+			h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+			h.WaitIdle()
+			sha := h.MergePR(8, "alice")
+			h.WaitIdle()
+			run := h.Deploy("production", sha, "erin")
+			got := h.DeploymentAnswer(run, "production")
+			if got.State != tt.want {
+				t.Fatalf("deployment %s (%s), want %s", got.State, got.Comment, tt.want)
+			}
+			if !strings.Contains(got.Comment, "INC-8") {
+				t.Errorf("deployment comment does not name the emergency change: %s", got.Comment)
+			}
+		})
 	}
 }
