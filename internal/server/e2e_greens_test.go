@@ -176,3 +176,63 @@ func TestCheckRunNamesBaseline(t *testing.T) {
 		t.Errorf("the org baseline should be named:\n%s", run.Output.Summary)
 	}
 }
+
+// mergeRecords are the merge and violation records of PR number.
+func mergeRecords(t *testing.T, h *e2etest.Harness, number int) (merge store.Record, violations int) {
+	t.Helper()
+	recs := records(t, h, store.Filter{Repo: e2etest.Owner + "/" + e2etest.RepoName, PR: number, Kinds: []store.Kind{store.KindMerge, store.KindViolation}})
+	found := false
+	for _, r := range recs {
+		switch r.Kind {
+		case store.KindMerge:
+			merge, found = r, true
+		case store.KindViolation:
+			violations++
+		}
+	}
+	if !found {
+		t.Fatalf("no merge record for #%d: %+v", number, recs)
+	}
+	return merge, violations
+}
+
+// A PR to dev (no rule: neutral) is retargeted to main and merged before the edited event
+// is processed: the merge must be judged under main's policy, never recorded as pass on
+// the strength of the decision made for dev.
+func TestMergeRetargetedBeforeEditedEvent(t *testing.T) {
+	t.Run("unapproved", func(t *testing.T) {
+		h := strictHarness(t)
+		pr := h.OpenPR(e2etest.PRSpec{Number: 60, Author: "alice", BaseRef: "dev"})
+		h.CheckRun(pr.HeadSHA, e2etest.Concluded("neutral"))
+		h.WaitIdle()
+		cur := h.Repo.PR(60)
+		cur.BaseRef = "main" // retargeted; the edited event is not sent (or not yet processed)
+		h.Repo.SetPR(cur)
+		h.MergePR(60, "alice")
+		h.WaitIdle()
+		m, violations := mergeRecords(t, h, 60)
+		if m.Outcome == "pass" || violations != 1 {
+			t.Fatalf("merge into main judged by the decision for dev: outcome %q, %d violation(s); facts %s", m.Outcome, violations, m.Facts)
+		}
+	})
+	t.Run("approved under main", func(t *testing.T) {
+		h := strictHarness(t)
+		pr := h.OpenPR(e2etest.PRSpec{Number: 61, Author: "alice", BaseRef: "dev"})
+		h.PassBuild(pr.HeadSHA)
+		h.Approve(61, "bob")
+		h.CheckRun(pr.HeadSHA, e2etest.Concluded("neutral"))
+		h.WaitIdle()
+		cur := h.Repo.PR(61)
+		cur.BaseRef = "main"
+		h.Repo.SetPR(cur)
+		h.MergePR(61, "bob")
+		h.WaitIdle()
+		m, violations := mergeRecords(t, h, 61)
+		if m.Outcome != "pass" || violations != 0 {
+			t.Fatalf("a merge that main's policy approves, judged afresh, should pass: outcome %q, %d violation(s); facts %s", m.Outcome, violations, m.Facts)
+		}
+		if !strings.Contains(string(m.Facts), `"judged_at_merge":true`) {
+			t.Errorf("the merge record should say it was judged afresh: %s", m.Facts)
+		}
+	})
+}
