@@ -23,6 +23,12 @@ type ExportQuery struct {
 	Until  time.Time    `json:"until,omitzero"`
 	Repo   string       `json:"repo,omitempty"`
 	Kinds  []store.Kind `json:"kinds,omitempty"`
+	// Actor and Outcome filter like the console's changes page.
+	Actor   string `json:"actor,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	// Scope, when set, is what the console session that downloaded may see: the export
+	// holds nothing outside it, and the manifest says so.
+	Scope *store.Scope `json:"scope,omitempty"`
 }
 
 // Manifest is the evidence about an export an auditor files with it: which query ran
@@ -91,7 +97,7 @@ func Export(ctx context.Context, src store.ChainReader, w io.Writer, q ExportQue
 	default:
 		return Manifest{}, fmt.Errorf("export: unknown format %q (csv or jsonl)", q.Format)
 	}
-	f := store.Filter{Since: q.Since, Until: q.Until, Repo: q.Repo, Kinds: q.Kinds}
+	f := store.Filter{Since: q.Since, Until: q.Until, Repo: q.Repo, Kinds: q.Kinds, Actor: q.Actor, Outcome: q.Outcome, Scope: q.Scope}
 	err = src.QueryChain(ctx, f, func(c store.ChainRecord) error {
 		if c.Seq > m.HeadSeq {
 			return nil

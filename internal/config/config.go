@@ -25,6 +25,7 @@ type Config struct {
 	Policy         Policy      `yaml:"policy"`
 	Deployments    Deployments `yaml:"deployments"`
 	Recovery       Recovery    `yaml:"recovery"`
+	Console        Console     `yaml:"console"`
 	Workers        int         `yaml:"workers"`
 	CoalesceWindow Duration    `yaml:"coalesce_window"`
 	Retry          Retry       `yaml:"retry"`
@@ -42,12 +43,45 @@ type Server struct {
 	PublicURL string `yaml:"public_url"` // how GitHub and browsers reach this server
 }
 
-// GitHub holds go-githubapp's own configuration keys (web_url, v3_api_url, v4_api_url,
-// app.integration_id, app.webhook_secret, app.private_key) plus where the first-run
-// setup stores the credentials it obtains.
+// GitHub holds go-githubapp's configuration keys (web_url, v3_api_url, v4_api_url,
+// app.integration_id, app.webhook_secret, app.private_key), the app's OAuth client
+// (app.client_id, app.client_secret: the console's GitHub login), plus where the
+// first-run setup stores the credentials it obtains.
 type GitHub struct {
-	githubapp.Config `yaml:",inline"`
-	CredentialsFile  string `yaml:"credentials_file"`
+	WebURL          string `yaml:"web_url"`
+	V3APIURL        string `yaml:"v3_api_url"`
+	V4APIURL        string `yaml:"v4_api_url"`
+	App             App    `yaml:"app"`
+	CredentialsFile string `yaml:"credentials_file"`
+}
+
+// App is the registered GitHub App.
+type App struct {
+	IntegrationID int64  `yaml:"integration_id"`
+	WebhookSecret string `yaml:"webhook_secret"`
+	PrivateKey    string `yaml:"private_key"`
+	// ClientID and ClientSecret are the app's OAuth client, used for the console's
+	// user-to-server login; the setup flow stores them with the other credentials.
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+}
+
+// AppConfig is the configuration in go-githubapp's shape.
+func (g GitHub) AppConfig() githubapp.Config {
+	var c githubapp.Config
+	c.WebURL, c.V3APIURL, c.V4APIURL = g.WebURL, g.V3APIURL, g.V4APIURL
+	c.App.IntegrationID, c.App.WebhookSecret, c.App.PrivateKey = g.App.IntegrationID, g.App.WebhookSecret, g.App.PrivateKey
+	c.OAuth.ClientID, c.OAuth.ClientSecret = g.App.ClientID, g.App.ClientSecret
+	return c
+}
+
+// Console configures the compliance console (/console/).
+type Console struct {
+	// Auditors lists teams ("org/team-slug") whose members are auditors: they read
+	// everything of the organisations the app is installed on.
+	Auditors []string `yaml:"auditors"`
+	// SessionTTL is the longest a console session lasts (default 8h).
+	SessionTTL Duration `yaml:"session_ttl"`
 }
 
 // Store selects the database.
@@ -200,6 +234,9 @@ func (c *Config) setDefaults() {
 		c.Recovery.SweepInterval = Duration(time.Hour)
 	}
 	def(&c.LogLevel, "info")
+	if c.Console.SessionTTL == 0 {
+		c.Console.SessionTTL = Duration(8 * time.Hour)
+	}
 }
 
 func (c *Config) validate() error {
@@ -221,6 +258,9 @@ func (c *Config) validate() error {
 	}
 	if c.Policy.RegoTimeout < 0 {
 		return fmt.Errorf("policy.rego_timeout must be positive, not %s", time.Duration(c.Policy.RegoTimeout))
+	}
+	if c.Console.SessionTTL < 0 {
+		return fmt.Errorf("console.session_ttl must be positive, not %s", c.Console.SessionTTL.D())
 	}
 	if c.Workers < 1 {
 		return fmt.Errorf("workers must be at least 1, not %d", c.Workers)

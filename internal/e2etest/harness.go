@@ -40,8 +40,11 @@ type Harness struct {
 	Server *server.Server
 	Sender *githubtest.Sender
 	Config config.Config
-	DSN    string
-	Logs   *strings.Builder
+	// OAuth is the fake's OAuth app (the console's login), registered with the
+	// console's callback URL; Config carries its client id and secret.
+	OAuth *githubtest.OAuth
+	DSN   string
+	Logs  *strings.Builder
 }
 
 // Option changes the configuration before the server starts.
@@ -68,6 +71,8 @@ func Start(t testing.TB, opts ...Option) *Harness {
 	repo := gh.AddRepo(Owner+"/"+RepoName, Installation)
 	h := &Harness{T: t, GH: gh, Repo: repo}
 	h.Config = h.baseConfig(t)
+	h.OAuth = gh.EnableOAuth(h.Config.Server.PublicURL + "/console/auth/callback")
+	h.Config.GitHub.App.ClientID, h.Config.GitHub.App.ClientSecret = h.OAuth.ClientID, h.OAuth.ClientSecret
 	for _, o := range opts {
 		o(&h.Config)
 	}

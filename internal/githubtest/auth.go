@@ -150,7 +150,8 @@ func (s *Server) peekInstallationLocked(r *http.Request) int64 {
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, apiPath string) (int64, bool) {
 	scheme, cred := authorization(r)
 	switch {
-	case strings.HasPrefix(apiPath, "/app-manifests/"), apiPath == "/meta", apiPath == "/rate_limit" && cred == "":
+	case strings.HasPrefix(apiPath, "/app-manifests/"), apiPath == "/meta", apiPath == "/rate_limit" && cred == "",
+		apiPath == "/user": // a user token (oauth.go checks it), not an installation's
 		return 0, true
 	case apiPath == "/app" || strings.HasPrefix(apiPath, "/app/") || isInstallationLookup(apiPath):
 		if scheme != "bearer" || strings.Count(cred, ".") != 2 {

@@ -34,7 +34,7 @@ func (s *Server) startApp() error {
 		return nil
 	}
 	cfg := s.cfg
-	clients, err := ghclient.NewClientCreator(cfg.GitHub.Config, s.metrics, 30*time.Second)
+	clients, err := ghclient.NewClientCreator(cfg.GitHub.AppConfig(), s.metrics, 30*time.Second)
 	if err != nil {
 		return fmt.Errorf("github clients: %w", err)
 	}
@@ -56,6 +56,7 @@ func (s *Server) startApp() error {
 		&handler.DeploymentProtectionRule{Base: base, Gate: &deploy.Gate{Clients: clients, Store: s.store, Evaluator: ev,
 			Metrics: s.metrics, APIURL: cfg.GitHub.V3APIURL, RejectUnknown: cfg.Deployments.RejectUnknown, Now: s.now}},
 		&handler.DeploymentEvents{Base: base},
+		&handler.AppAuthorization{Base: base},
 	}
 	byEvent := map[string]githubapp.EventHandler{}
 	for _, h := range handlers {
@@ -90,6 +91,10 @@ func (s *Server) startApp() error {
 		}
 		a.wg.Add(1)
 		go func() { defer a.wg.Done(); _ = loops.Run(ctx) }()
+	}
+	if err := s.startConsole(clients); err != nil {
+		cancel()
+		return err
 	}
 	s.running = a
 	var h http.Handler = hook

@@ -29,6 +29,9 @@ func loadCredentialsFile(cfg *config.Config) error {
 	cfg.GitHub.App.IntegrationID = c.AppID
 	cfg.GitHub.App.WebhookSecret = c.WebhookSecret
 	cfg.GitHub.App.PrivateKey = c.PrivateKey
+	if cfg.GitHub.App.ClientID == "" {
+		cfg.GitHub.App.ClientID, cfg.GitHub.App.ClientSecret = c.ClientID, c.ClientSecret
+	}
 	return nil
 }
 

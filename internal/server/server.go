@@ -21,6 +21,7 @@ import (
 
 	foureyes "github.com/foureyes/foureyes"
 	"github.com/foureyes/foureyes/internal/config"
+	"github.com/foureyes/foureyes/internal/console"
 	"github.com/foureyes/foureyes/internal/metrics"
 	"github.com/foureyes/foureyes/internal/setup"
 	"github.com/foureyes/foureyes/internal/store"
@@ -36,9 +37,10 @@ type Server struct {
 
 	listener   net.Listener
 	http       *http.Server
-	app        atomic.Pointer[http.Handler] // the webhook route: the app, or 503 in setup mode
-	setup      http.Handler                 // first-run pages, nil when started registered
-	setupToken string                       // proves the setup page's visitor can read the log
+	app        atomic.Pointer[http.Handler]    // the webhook route: the app, or 503 in setup mode
+	setup      http.Handler                    // first-run pages, nil when started registered
+	setupToken string                          // proves the setup page's visitor can read the log
+	console    atomic.Pointer[console.Console] // the compliance console, once registered
 
 	mu      sync.Mutex
 	running *app // set once credentials exist
@@ -134,6 +136,8 @@ func (s *Server) routes() http.Handler {
 		(*s.app.Load()).ServeHTTP(w, r)
 	}))
 	mux.HandleFunc("GET /api/health", s.health)
+	mux.HandleFunc("/console/", s.serveConsole)
+	mux.HandleFunc("/console", s.serveConsole)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if s.setup != nil { // the setup pages also say "registered" once done
@@ -174,6 +178,9 @@ func (s *Server) registered(c setup.Credentials) error {
 	s.cfg.GitHub.App.IntegrationID = c.AppID
 	s.cfg.GitHub.App.WebhookSecret = c.WebhookSecret
 	s.cfg.GitHub.App.PrivateKey = c.PrivateKey
+	if s.cfg.GitHub.App.ClientID == "" {
+		s.cfg.GitHub.App.ClientID, s.cfg.GitHub.App.ClientSecret = c.ClientID, c.ClientSecret
+	}
 	s.mu.Unlock()
 	if err := checkCredentials(&s.cfg); err != nil {
 		return err
@@ -194,6 +201,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	if a != nil {
 		a.stop(ctx)
+	}
+	if c := s.console.Load(); c != nil {
+		c.Close()
 	}
 	s.cancel()
 	return err

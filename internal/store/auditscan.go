@@ -89,7 +89,7 @@ func (s *sqlStore) streamRecords(ctx context.Context, mode int, where string, ar
 var kinds = func() map[string]Kind {
 	m := map[string]Kind{}
 	for _, k := range []Kind{KindPRDecision, KindPush, KindMerge, KindViolation, KindDeploymentDecision,
-		KindDeploymentEvent, KindPolicyError, KindInstallation, KindRefused} {
+		KindDeploymentEvent, KindPolicyError, KindInstallation, KindRefused, KindReviewNote} {
 		m[string(k)] = k
 	}
 	return m
@@ -327,6 +327,16 @@ func filterWhere(f Filter) (string, []any) {
 	}
 	if f.Subject != "" {
 		add("r.subject = ?", f.Subject)
+	}
+	if f.Actor != "" {
+		add("r.actor = ?", f.Actor)
+	}
+	if f.Outcome != "" {
+		add("r.outcome = ?", f.Outcome)
+	}
+	if f.Scope != nil {
+		cond, a := f.Scope.where("r.repository")
+		add(cond, a...)
 	}
 	if len(conds) == 0 {
 		return "", nil

@@ -23,6 +23,8 @@ type Store interface {
 	Audit
 	Checkpoints
 	Leader
+	Sessions
+	Console
 
 	// Ping checks that the database answers (used by GET /api/health).
 	Ping(ctx context.Context) error
@@ -181,6 +183,9 @@ const (
 	KindEmergency Kind = "emergency"
 	// KindPIR is the post-implementation review that closed an emergency's obligation.
 	KindPIR Kind = "pir"
+	// KindReviewNote is an auditor's or org owner's note on an exception, added in the
+	// console: its Subject is "seq:N" of the exception, Outcome the disposition.
+	KindReviewNote Kind = "review_note"
 )
 
 // PolicySource says where the policy of a decision came from.
@@ -225,6 +230,11 @@ type Filter struct {
 	PR      int
 	SHA     string
 	Subject string
+	Actor   string
+	Outcome string
+	// Scope, when not nil, keeps only the repositories it names (the console's session);
+	// an empty non-nil Scope matches nothing.
+	Scope *Scope
 }
 
 // Audit is the append-only, hash-chained decision log.
