@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/foureyes/foureyes/internal/audit"
 	"github.com/foureyes/foureyes/internal/config"
+	"github.com/foureyes/foureyes/internal/signing"
 	"github.com/foureyes/foureyes/internal/store"
 )
 
@@ -35,7 +36,7 @@ func newAuditCmd() *cobra.Command {
 	cmd.PersistentFlags().String("store", defaultStoreDSN(),
 		"SQLite file path or postgres:// URL (default: $FOUREYES_STORE_DSN, else ./foureyes.db)")
 	cmd.PersistentFlags().String("config", "", "read the store from this server configuration file (when --store is not given)")
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(), newAuditTraceCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(), newAuditTraceCmd(), newAuditPubkeyCmd())
 	cmd.AddCommand(newAuditSampleCmd(), newAuditEvidenceCmd(), newAuditReportCmd(), newAuditHealthCmd())
 	cmd.AddCommand(newAuditExceptionsCmd())
 	return cmd
@@ -84,34 +85,57 @@ func openAuditStore(cmd *cobra.Command) (chainStore, string, error) {
 	if err != nil {
 		return nil, "", exitCode(exitCannotRun, err)
 	}
-	return st, redact(dsn), nil
-}
-
-// redact drops a password from a DSN before it goes into a manifest.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "redacted")
-	}
-	return u.String()
+	return st, store.RedactDSN(dsn), nil
 }
 
 func newAuditVerifyCmd() *cobra.Command {
-	var head string
+	var (
+		head, pubkey string
+		checkpoints  []string
+	)
 	cmd := &cobra.Command{
-		Use:   "verify [--store DSN] [--head HASH]",
-		Short: "Recompute the hash chain; exit 1 naming the first bad record",
-		Args:  cobra.NoArgs,
+		Use:   "verify [--store DSN] [--pubkey FILE] [--checkpoint FILE] [--head HASH]",
+		Short: "Recompute the hash chain and check the app's signatures; exit 1 naming the first bad record",
+		Long: "Recompute the hash chain and check the app's Ed25519 signatures; exit 1 naming the first\n" +
+			"bad record. A record appended outside foureyes (no valid signature) is reported as tampering.\n" +
+			"The public key comes from --pubkey, else from the signing key of the server configuration.\n" +
+			"Each --checkpoint file (a checkpoint file or a JSON log of the server) holds signed heads:\n" +
+			"a history rewritten after one of them fails.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if head != "" && !isHash(head) {
+				return exitCode(exitCannotRun, fmt.Errorf("--head %q is not a record hash (64 lower-case hex digits)", head))
+			}
+			opts := audit.Options{Head: head}
+			source := "--pubkey " + pubkey
+			if pubkey != "" {
+				data, err := os.ReadFile(pubkey)
+				if err != nil {
+					return exitCode(exitCannotRun, fmt.Errorf("--pubkey: %w", err))
+				}
+				if opts.PublicKey, err = signing.ParsePublicKey(data); err != nil {
+					return exitCode(exitCannotRun, fmt.Errorf("--pubkey %s: %w", pubkey, err))
+				}
+			} else {
+				pub, path, err := configuredPublicKey(cmd)
+				if err != nil {
+					return exitCode(exitCannotRun, err)
+				}
+				opts.PublicKey, source = pub, "signing key "+path
+			}
+			for _, f := range checkpoints {
+				cps, err := audit.ReadCheckpointFile(f)
+				if err != nil {
+					return exitCode(exitCannotRun, fmt.Errorf("--checkpoint: %w", err))
+				}
+				opts.Checkpoints = append(opts.Checkpoints, cps...)
+			}
 			st, _, err := openAuditStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			res, err := audit.Verify(cmd.Context(), st, head)
+			res, err := audit.VerifyWith(cmd.Context(), st, opts)
 			var ce *audit.ChainError
 			if errors.As(err, &ce) {
 				fmt.Fprintf(cmd.OutOrStdout(), "FAILED at record %d: %s: %s\n", ce.Seq, ce.Problem, ce.Detail)
@@ -120,12 +144,39 @@ func newAuditVerifyCmd() *cobra.Command {
 			if err != nil {
 				return exitCode(exitCannotRun, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "verified %d records, head %s\n", res.Records, res.Head)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "verified %d records, head %s\n", res.Records, res.Head)
+			switch {
+			case res.Signatures > 0 && opts.PublicKey != nil:
+				fmt.Fprintf(out, "signatures: %d verified, through record %d, by key %s (%s)\n", res.Signatures, res.SignedThrough, res.SigningKey, source)
+			case res.Signatures > 0:
+				fmt.Fprintf(out, "signatures: %d verified, through record %d, by key %s: compare it with the app's published key (foureyes audit pubkey), or pass --pubkey\n", res.Signatures, res.SignedThrough, res.SigningKey)
+			case res.Records > 0:
+				fmt.Fprintln(out, "WARNING: the log carries no signatures: its integrity rests on the SHA-256 chain alone")
+			}
+			if len(opts.Checkpoints) > 0 {
+				fmt.Fprintf(out, "checkpoints: %d, each still in the chain\n", res.Checkpoints)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&head, "head", "", "a head hash recorded earlier; the chain must still contain it")
+	cmd.Flags().StringVar(&pubkey, "pubkey", "", "the app's public key (PEM or base64, as `audit pubkey` prints it)")
+	cmd.Flags().StringArrayVar(&checkpoints, "checkpoint", nil, "a file of signed checkpoints (checkpoint file or JSON server log); repeatable")
 	return cmd
+}
+
+// isHash says whether s is a record hash as the chain writes it.
+func isHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func newAuditExportCmd() *cobra.Command {
@@ -157,7 +208,11 @@ func newAuditExportCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			return runExport(cmd.Context(), st, name, q, out, cmd.OutOrStdout())
+			appKey, _, err := configuredPublicKey(cmd)
+			if err != nil {
+				return exitCode(exitCannotRun, err)
+			}
+			return runExport(cmd.Context(), st, name, q, out, cmd.OutOrStdout(), appKey)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "csv", "csv or jsonl")
@@ -171,11 +226,15 @@ func newAuditExportCmd() *cobra.Command {
 
 // runExport writes to stdout with a trailer, or to a file with a sidecar manifest (the
 // file is only complete when the manifest exists: it is written last).
-func runExport(ctx context.Context, st chainStore, name string, q audit.ExportQuery, out string, stdout io.Writer) error {
+func runExport(ctx context.Context, st chainStore, name string, q audit.ExportQuery, out string, stdout io.Writer, appKey ed25519.PublicKey) error {
+	pk := func(k ed25519.PublicKey) audit.PublishedKey { p, _ := audit.PublishKey(ctx, st, k); return p }
 	if out == "" {
 		m, err := audit.Export(ctx, st, stdout, q, name)
 		if err != nil {
 			return exitCode(exitCannotRun, err)
+		}
+		if appKey != nil {
+			m.SetKey(pk(appKey))
 		}
 		return audit.WriteTrailer(stdout, m)
 	}
@@ -184,6 +243,9 @@ func runExport(ctx context.Context, st chainStore, name string, q audit.ExportQu
 		return exitCode(exitCannotRun, err)
 	}
 	m, err := audit.Export(ctx, st, f, q, name)
+	if err == nil && appKey != nil {
+		m.SetKey(pk(appKey))
+	}
 	if err == nil {
 		err = f.Sync()
 	}

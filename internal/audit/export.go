@@ -43,6 +43,12 @@ type Manifest struct {
 	SHA256      string      `json:"sha256"`
 	HeadSeq     int64       `json:"chain_head_seq"`
 	HeadHash    string      `json:"chain_head_hash"`
+	// PublicKey is the key the chain's signatures verify under (PEM), so the manifest
+	// carries what `audit verify --pubkey` needs; KeySource says where it came from
+	// (PublishKey).
+	PublicKey      string `json:"public_key,omitempty"`
+	KeyFingerprint string `json:"public_key_fingerprint,omitempty"`
+	KeySource      string `json:"public_key_source,omitempty"`
 }
 
 // Columns are the export's fields in order, named as in the canonical encoding.
@@ -112,7 +118,17 @@ func Export(ctx context.Context, src store.ChainReader, w io.Writer, q ExportQue
 		return Manifest{}, fmt.Errorf("export: write: %w", err)
 	}
 	m.SHA256 = hex.EncodeToString(h.Sum(nil))
+	pk, err := PublishKey(ctx, src, nil)
+	if err != nil {
+		return Manifest{}, err
+	}
+	m.SetKey(pk)
 	return m, nil
+}
+
+// SetKey puts a published key in the manifest.
+func (m *Manifest) SetKey(pk PublishedKey) {
+	m.PublicKey, m.KeyFingerprint, m.KeySource = pk.PEM, pk.Fingerprint, pk.Source
 }
 
 // numeric columns are JSON numbers in jsonl; everything else is a string.

@@ -38,6 +38,12 @@ type Result struct {
 	Records int64
 	HeadSeq int64
 	Head    string // hash of the last record, or store.GenesisHash for an empty log
+	// Filled by VerifyWith: the signatures verified, the last record signed, the
+	// fingerprint of the key that signed, and the checkpoints found in the chain.
+	Signatures    int64
+	SignedThrough int64
+	SigningKey    string
+	Checkpoints   int
 }
 
 // moveWindow is how far from its position verify looks for the sequence number a

@@ -30,6 +30,7 @@ type Config struct {
 	CoalesceWindow Duration    `yaml:"coalesce_window"`
 	Retry          Retry       `yaml:"retry"`
 	LogLevel       string      `yaml:"log_level"`
+	Audit          Audit       `yaml:"audit"`
 
 	// UnknownEnv lists FOUREYES_* variables that name no key: most likely a typo, which
 	// the server reports at start rather than silently ignoring.
@@ -114,6 +115,24 @@ type Recovery struct {
 	ReconcileInterval Duration `yaml:"reconcile_interval"`
 	SweepInterval     Duration `yaml:"sweep_interval"`
 	Disabled          bool     `yaml:"disabled"`
+}
+
+// Audit configures what makes the audit log's integrity depend on the app (docs/audit.md).
+type Audit struct {
+	// SigningKey is the path of the Ed25519 private key (PKCS#8 PEM, mode 0600) that
+	// signs the chain; created at first start. Default: foureyes-signing-key.pem in the
+	// directory of github.credentials_file. Every replica must use the same key.
+	SigningKey string           `yaml:"signing_key"`
+	Checkpoint AuditCheckpoints `yaml:"checkpoint"`
+}
+
+// AuditCheckpoints says where and how often a signed checkpoint of the chain's head is
+// written outside the database.
+type AuditCheckpoints struct {
+	Interval Duration `yaml:"interval"` // default 1h
+	// Targets: "log" (a log line), "file:PATH" (a JSON line appended to PATH), or
+	// "none". Default: [log].
+	Targets []string `yaml:"targets"`
 }
 
 // Retry bounds how often a delivery is retried after transient GitHub failures.
@@ -237,6 +256,12 @@ func (c *Config) setDefaults() {
 	if c.Console.SessionTTL == 0 {
 		c.Console.SessionTTL = Duration(8 * time.Hour)
 	}
+	if c.Audit.Checkpoint.Interval == 0 {
+		c.Audit.Checkpoint.Interval = Duration(time.Hour)
+	}
+	if len(c.Audit.Checkpoint.Targets) == 0 {
+		c.Audit.Checkpoint.Targets = []string{"log"}
+	}
 }
 
 func (c *Config) validate() error {
@@ -261,6 +286,14 @@ func (c *Config) validate() error {
 	}
 	if c.Console.SessionTTL < 0 {
 		return fmt.Errorf("console.session_ttl must be positive, not %s", c.Console.SessionTTL.D())
+	}
+	for _, t := range c.Audit.Checkpoint.Targets {
+		if t != "log" && t != "none" && !(strings.HasPrefix(t, "file:") && len(t) > len("file:")) {
+			return fmt.Errorf("audit.checkpoint.targets: %q is not log, file:PATH or none", t)
+		}
+	}
+	if c.Audit.Checkpoint.Interval < 0 {
+		return errors.New("audit.checkpoint.interval must not be negative")
 	}
 	if c.Workers < 1 {
 		return fmt.Errorf("workers must be at least 1, not %d", c.Workers)

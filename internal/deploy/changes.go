@@ -70,6 +70,9 @@ func (g *Gate) deployedPR(ctx context.Context, client *github.Client, r Request,
 	merge, err := g.Store.Latest(ctx, store.Filter{Repo: r.FullName(), PR: n, Kinds: []store.Kind{store.KindMerge}})
 	switch {
 	case err == nil:
+		if err := g.Store.VerifyRecord(ctx, merge); err != nil {
+			return dp, ev, fmt.Errorf("merge record #%d of %s#%d: %w", merge.Seq, r.FullName(), n, err)
+		}
 		var md mergeDetails
 		if err := json.Unmarshal(merge.Facts, &md); err != nil {
 			return dp, ev, fmt.Errorf("decode merge record #%d of %s#%d: %w", merge.Seq, r.FullName(), n, err)
@@ -123,6 +126,9 @@ func (g *Gate) decisionFacts(ctx context.Context, seq int64) (*policy.Facts, err
 	}
 	if found == nil || found.Seq != seq || len(found.Facts) == 0 {
 		return nil, nil
+	}
+	if err := g.Store.VerifyRecord(ctx, *found); err != nil {
+		return nil, fmt.Errorf("decision record #%d: %w", seq, err)
 	}
 	var f policy.Facts
 	if err := json.Unmarshal(found.Facts, &f); err != nil {

@@ -93,6 +93,11 @@ func (g *Gate) decision(ctx context.Context, client *github.Client, r Request, r
 	var d policy.DeploymentDecision
 	rec, err := g.Store.Latest(ctx, store.Filter{Repo: r.FullName(), Subject: subject, Kinds: []store.Kind{store.KindDeploymentDecision}})
 	if err == nil {
+		// A stored decision is re-checked before it is used: a row INSERTed by a script
+		// with a correct SHA-256 chain is not signed by the app, and is refused.
+		if err := g.Store.VerifyRecord(ctx, rec); err != nil {
+			return d, rec, fmt.Errorf("recorded decision #%d of %s: %w", rec.Seq, subject, err)
+		}
 		if err := json.Unmarshal(rec.Decision, &d); err != nil {
 			return d, rec, fmt.Errorf("decode recorded decision #%d: %w", rec.Seq, err)
 		}

@@ -43,6 +43,12 @@ func (h *PullRequest) recordMerge(ctx context.Context, deliveryID string, inst i
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("last decision of %s#%d: %w", repo, pr.GetNumber(), err)
 	}
+	if found {
+		// The merge's outcome is taken from this record: it must be the app's.
+		if err := h.Store.VerifyRecord(ctx, last); err != nil {
+			return fmt.Errorf("last decision of %s#%d: %w", repo, pr.GetNumber(), err)
+		}
+	}
 	standing := last
 	if found {
 		mf.Decision = mergeDecisionOf(last)

@@ -59,11 +59,8 @@ func (h *PullRequest) recordPush(ctx context.Context, deliveryID string, inst in
 	return recordPush(ctx, h.Base, inst, p)
 }
 
+// recordPush appends the push to the audit chain, from which independence is judged.
 func recordPush(ctx context.Context, b *Base, inst int64, p store.Push) error {
-	if err := b.Store.RecordPush(ctx, p); err != nil {
-		return err
-	}
-	return b.audit(ctx, store.Record{Kind: store.KindPush, DeliveryID: p.DeliveryID, Installation: inst,
-		Repository: p.Repo, PR: p.PR, SHA: p.After, Actor: p.Pusher, Outcome: "recorded"},
-		map[string]string{"ref": p.Ref, "before": p.Before, "after": p.After, "pusher": p.Pusher, "at": p.At.Format("2006-01-02T15:04:05Z07:00")})
+	p.Installation = inst
+	return b.Store.RecordPush(ctx, p)
 }

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -42,6 +43,9 @@ type Server struct {
 	setupToken string                          // proves the setup page's visitor can read the log
 	console    atomic.Pointer[console.Console] // the compliance console, once registered
 
+	signKey ed25519.PrivateKey // signs the audit chain and its checkpoints
+	bg      sync.WaitGroup     // the checkpointer, stopped by Shutdown
+
 	mu      sync.Mutex
 	running *app // set once credentials exist
 	ctx     context.Context
@@ -60,6 +64,9 @@ func New(cfg config.Config, st store.Store, logger zerolog.Logger) (*Server, err
 		}
 	}
 	s := &Server{cfg: cfg, store: st, metrics: metrics.New(), logger: logger, now: time.Now}
+	if err := s.loadSigningKey(); err != nil {
+		return nil, err
+	}
 	if !cfg.HasCredentials() {
 		// Whoever opens the setup page first would choose which GitHub App this server
 		// trusts: the page only works with the token printed in the server's log.
@@ -95,6 +102,7 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	s.startCheckpointer()
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -206,5 +214,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.Close()
 	}
 	s.cancel()
+	s.bg.Wait()
 	return err
 }

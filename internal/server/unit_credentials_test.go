@@ -224,6 +224,7 @@ func TestCheckNewRefusesBadCredentialsUnit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Audit.SigningKey = filepath.Join(t.TempDir(), "signing-key.pem")
 			s, err := New(tt.cfg, nil, zerolog.Nop())
 			if tt.wantErr == "" {
 				if err != nil {

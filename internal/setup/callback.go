@@ -69,6 +69,7 @@ func (h *handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log.Info().Msg("setup: GitHub App registered, credentials saved")
+	WarnIfCommittable(h.cfg.Logger, h.cfg.CredentialsFile)
 	reg := &registration{state: state, creds: creds, name: name}
 	if err := h.onRegistered(creds); err != nil {
 		log.Error().Err(err).Msg("setup: credentials saved but the server could not switch to normal mode")

@@ -1,6 +1,8 @@
 package setup
 
 import (
+	"github.com/foureyes/foureyes/internal/signing"
+
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -58,6 +60,14 @@ func LoadCredentials(path string) (Credentials, error) {
 		return c, fmt.Errorf("read credentials file: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return c, fmt.Errorf("read credentials file: %w", err)
+	}
+	// Like ssh with a private key: a file others can read no longer holds a secret.
+	if err := signing.CheckPrivate(path, fi); err != nil {
+		return c, err
+	}
 	dec := yaml.NewDecoder(f)
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {

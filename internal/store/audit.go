@@ -90,6 +90,12 @@ func (s *sqlStore) appendBatch(ctx context.Context, tx querier, batch []*appendR
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read chain head: %w", err)
 	}
+	priv, pub := s.signingKey()
+	if priv != nil {
+		if err := s.checkHeadSigned(ctx, tx, pub, seq, prev); err != nil {
+			return err
+		}
+	}
 	// recorded_at never goes backwards along the chain, even if clocks of replicas differ.
 	at := s.now().Truncate(time.Microsecond)
 	if last, err := ParseTime(lastAt); err == nil && at.Before(last) {
@@ -117,7 +123,15 @@ func (s *sqlStore) appendBatch(ctx context.Context, tx querier, batch []*appendR
 	if err := s.insertDocs(ctx, tx, docs); err != nil {
 		return err
 	}
-	return s.insertRecords(ctx, tx, batch)
+	if err := s.insertRecords(ctx, tx, batch); err != nil {
+		return err
+	}
+	if priv != nil {
+		// One signature per commit, over its last record: through the chain it covers
+		// every record of the commit and before.
+		return s.insertSignature(ctx, tx, priv, pub, seq, prev)
+	}
+	return nil
 }
 
 // insertRows runs one multi-row INSERT per chunk of rows.
@@ -150,7 +164,8 @@ func (s *sqlStore) insertDocs(ctx context.Context, tx querier, docs map[string][
 	for digest, body := range docs {
 		rows = append(rows, []any{digest, body})
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO audit_documents (digest, body) VALUES `, ` ON CONFLICT (digest) DO NOTHING`, 2, rows); err != nil {
+	head, tail := s.d.insertDocs()
+	if err := s.insertRows(ctx, tx, head, tail, 2, rows); err != nil {
 		return fmt.Errorf("store audit documents: %w", err)
 	}
 	return nil

@@ -16,6 +16,9 @@ type dialect interface {
 	// lockChain is run first in an append transaction to serialise appenders across
 	// processes; "" when the transaction itself already does (SQLite BEGIN IMMEDIATE).
 	lockChain() string
+	// insertDocs is the head and tail of the multi-row INSERT of audit documents that
+	// skips a document already stored.
+	insertDocs() (head, tail string)
 }
 
 type sqliteDialect struct{}
@@ -25,10 +28,22 @@ func (sqliteDialect) rebind(q string) string { return q }
 func (sqliteDialect) lockRows() string       { return "" }
 func (sqliteDialect) lockChain() string      { return "" }
 
+// insertDocs filters out stored documents before inserting: the guard trigger against
+// INSERT OR REPLACE (migration 00002) refuses any INSERT of an existing digest, even one
+// ON CONFLICT DO NOTHING would skip, because BEFORE INSERT triggers run first.
+func (sqliteDialect) insertDocs() (string, string) {
+	return `INSERT INTO audit_documents (digest, body) SELECT column1, column2 FROM (VALUES `,
+		`) WHERE NOT EXISTS (SELECT 1 FROM audit_documents x WHERE x.digest = column1)`
+}
+
 type postgresDialect struct{}
 
 func (postgresDialect) name() string     { return "postgres" }
 func (postgresDialect) lockRows() string { return " FOR UPDATE SKIP LOCKED" }
+
+func (postgresDialect) insertDocs() (string, string) {
+	return `INSERT INTO audit_documents (digest, body) VALUES `, ` ON CONFLICT (digest) DO NOTHING`
+}
 
 // lockChain takes a transaction-scoped advisory lock keyed by the schema, so appenders
 // of one chain queue up while stores in other schemas do not contend.

@@ -24,6 +24,7 @@ type sqlStore struct {
 	retryPolicy retryPolicy
 
 	app       *appender
+	sig       signer // the key that signs appended records, once set
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -91,14 +91,19 @@ type Push struct {
 	Pusher     string // login
 	At         time.Time
 	DeliveryID string
+	// Installation is the GitHub App installation the push's webhook came from (kept in
+	// the push's audit record).
+	Installation int64
 }
 
 // Pushes records and lists pushes.
 type Pushes interface {
-	// RecordPush stores a push; the same (repo, after, pusher, delivery) twice is one push.
+	// RecordPush appends the push to the audit chain (a "push" record); the same (repo,
+	// after, pusher, delivery) twice is one push.
 	RecordPush(ctx context.Context, p Push) error
 	// ListPushes returns the pushes of repo that name the PR, or that went to headRef,
-	// oldest first.
+	// oldest first, read from the chain; a push record that does not verify is an error
+	// wrapping ErrTampered.
 	ListPushes(ctx context.Context, repo string, pr int, headRef string) ([]Push, error)
 }
 
@@ -249,6 +254,11 @@ type Audit interface {
 	Query(ctx context.Context, f Filter, fn func(Record) error) error
 	// Latest returns the last record that matches f, or ErrNotFound.
 	Latest(ctx context.Context, f Filter) (Record, error)
+	// VerifyRecord re-checks a record before a decision relies on it: r as the caller
+	// holds it (with its documents) must be the record the chain holds at r.Seq, and the
+	// chain must lead from it to a record signed by the app's key. A failure wraps
+	// ErrTampered.
+	VerifyRecord(ctx context.Context, r Record) error
 }
 
 // OpenFunc opens a store from a DSN: a SQLite file path (optionally "sqlite://path" or

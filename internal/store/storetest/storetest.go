@@ -125,10 +125,12 @@ func (b Backend) DropAppendOnly(t testing.TB) {
 	if b.Name == "postgres" {
 		b.Exec(t,
 			`DROP TRIGGER audit_records_append_only ON audit_records`,
-			`DROP TRIGGER audit_documents_append_only ON audit_documents`)
+			`DROP TRIGGER audit_documents_append_only ON audit_documents`,
+			`DROP TRIGGER audit_signatures_append_only ON audit_signatures`)
 		return
 	}
 	b.Exec(t,
 		`DROP TRIGGER audit_records_no_update`, `DROP TRIGGER audit_records_no_delete`,
-		`DROP TRIGGER audit_documents_no_update`, `DROP TRIGGER audit_documents_no_delete`)
+		`DROP TRIGGER audit_documents_no_update`, `DROP TRIGGER audit_documents_no_delete`,
+		`DROP TRIGGER audit_signatures_no_update`, `DROP TRIGGER audit_signatures_no_delete`)
 }
