@@ -13,9 +13,9 @@ log() { echo "test.sh: $*" >&2; }
 if ! command -v chromium >/dev/null 2>&1; then
 	log "installing chromium for the browser test"
 	if [[ $(id -u) -eq 0 ]]; then
-		apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >&2
+		apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >&2
 	else
-		sudo apt-get update >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >&2
+		sudo apt-get update >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >&2
 	fi
 fi
 

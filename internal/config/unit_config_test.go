@@ -57,6 +57,9 @@ func distinctive(k envKey, n int) (string, any) {
 		return "postgres", "postgres"
 	case k.env == "FOUREYES_POLICY_MISSING":
 		return "failure", "failure"
+	case k.env == "FOUREYES_AUDIT_CHECKPOINT_TARGETS":
+		v := fmt.Sprintf("file:/c%d", n)
+		return " log , " + v + " ,,", []string{"log", v}
 	case k.isDur:
 		d := time.Duration(n+1) * 1357 * time.Millisecond
 		return d.String(), Duration(d)
