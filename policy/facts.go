@@ -22,6 +22,10 @@ type Facts struct {
 	// Tickets are the change tickets `ticket.verify` needs, keyed by reference (PAY-12,
 	// CHG0001234), as read from Jira or ServiceNow at decision time.
 	Tickets map[string]TicketSnapshot `json:"tickets,omitempty"`
+	// Version is the version of this document's format (FactsVersion); 0 in facts
+	// recorded before it existed. Every field is documented in docs/facts.md and
+	// policy/facts.schema.json: a new field is added to both (a test checks).
+	Version int `json:"version"`
 }
 
 // Truncated marks lists that were cut at foureyes' fetch limits.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/foureyes/foureyes/internal/evaluate"
 	"github.com/foureyes/foureyes/internal/report"
 	"github.com/foureyes/foureyes/policy"
 )
@@ -31,7 +32,7 @@ func newPolicyCmd() *cobra.Command {
 		Use:   "policy",
 		Short: "Check .github/foureyes.yml files and evaluate them against recorded facts",
 	}
-	cmd.AddCommand(newPolicyValidateCmd(), newPolicyEvalCmd())
+	cmd.AddCommand(newPolicyValidateCmd(), newPolicyEvalCmd(), newPolicyTestCmd(), newPolicyBacktestCmd())
 	return cmd
 }
 
@@ -87,6 +88,9 @@ func loadPolicy(stderr io.Writer, file string) (*policy.Policy, int) {
 		return nil, exitUsage
 	}
 	p, err := policy.Parse(file, data)
+	if err == nil {
+		p, err = evaluate.AttachRegoFromDisk(file, p) // `file:` Rego modules, next to .github/
+	}
 	if err != nil {
 		printErrors(stderr, err)
 		return nil, exitFail
@@ -100,14 +104,28 @@ func printErrors(w io.Writer, err error) {
 
 func newPolicyEvalCmd() *cobra.Command {
 	var policyFile, baselineFile, factsFile, format string
+	var showInput bool
 	cmd := &cobra.Command{
-		Use:   "eval --policy FILE [--baseline FILE] --facts FILE [--format text|json|markdown]",
+		Use:   "eval --policy FILE [--baseline FILE] --facts FILE [--format text|json|markdown] [--show-input]",
 		Short: "Evaluate a policy against a Facts document and print the decision",
 		Long: "Exit 0 pass, 1 fail, 3 pending, 2 error or usage.\n" +
-			"--format markdown prints exactly what the foureyes check run shows.",
+			"--format markdown prints exactly what the foureyes check run shows.\n" +
+			"--show-input prints the exact input document a Rego module sees for --facts (docs/facts.md), and nothing else.\n" +
+			"Rego `file:` modules are read relative to the repository root: the directory holding .github/.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if showInput {
+				if factsFile == "" {
+					return exitCode(exitUsage, errors.New("policy eval --show-input: --facts is required"))
+				}
+				facts, err := readFacts(factsFile)
+				if err != nil {
+					return exitCode(exitUsage, err)
+				}
+				_, err = stdout.Write(policy.RegoInput(facts))
+				return err
+			}
 			render, ok := renderers[format]
 			if !ok {
 				return exitCode(exitUsage, fmt.Errorf("policy eval: unknown --format %q (use text, json or markdown)", format))
@@ -146,6 +164,7 @@ func newPolicyEvalCmd() *cobra.Command {
 	cmd.Flags().StringVar(&baselineFile, "baseline", "", "org baseline policy `FILE`")
 	cmd.Flags().StringVar(&factsFile, "facts", "", "Facts JSON `FILE` (as recorded in the audit log)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	cmd.Flags().BoolVar(&showInput, "show-input", false, "print the input a Rego module sees for --facts and exit")
 	return cmd
 }
 
@@ -159,6 +178,9 @@ func loadMerged(baselineFile, policyFile string) (*policy.Policy, error) {
 			return nil, fmt.Errorf("read policy: %w", err)
 		}
 		p, err := policy.Parse(file, data)
+		if err == nil {
+			p, err = evaluate.AttachRegoFromDisk(file, p)
+		}
 		var perr policy.Errors
 		if errors.As(err, &perr) {
 			errs = append(errs, perr...)

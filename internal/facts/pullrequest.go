@@ -35,6 +35,7 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 	f := policy.Facts{
 		Repository:  owner + "/" + repo,
 		PullRequest: convertPR(pr),
+		Version:     policy.FactsVersion,
 	}
 
 	commits, commitsTrunc, err := g.prCommits(ctx, client, owner, repo, number, headSHA, baseSHA, &st)
