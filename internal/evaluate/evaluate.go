@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
@@ -41,6 +42,11 @@ type Evaluator struct {
 	// locks serialise evaluations of the same PR inside this process (the coalescer, the
 	// sweeper and merge groups may ask at once), so one head SHA never gets two runs.
 	locks [64]sync.Mutex
+
+	// memory of each PR's last decision, for skipping events that cannot change it
+	// (skip.go).
+	memoOnce sync.Once
+	memory   *expirable.LRU[string, remembered]
 }
 
 func (e *Evaluator) lock(t Target) func() {
@@ -88,6 +94,7 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 		return Result{}, err
 	}
 	if pr.GetState() != "open" {
+		e.Forget(t.Owner+"/"+t.Repo, t.Number)
 		logger.Debug().Msg("pull request is closed: not evaluated")
 		return Result{PR: pr}, nil
 	}
@@ -102,6 +109,7 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 	if err := e.publishHead(ctx, client, t, pr, d); err != nil {
 		return Result{}, err
 	}
+	e.remember(t, pr, d)
 	elapsed := e.Now().Sub(start)
 	e.Metrics.Decisions.WithLabelValues(string(d.Decision.Outcome)).Inc()
 	e.Metrics.EvaluationSeconds.Observe(elapsed.Seconds())
@@ -120,7 +128,8 @@ type decided struct {
 	Kind        store.Kind
 	output      report.Output
 	annotations []report.Annotation
-	baseline    string // the baseline that applied (PolicyLoader.Load), named in the check run
+	baseline    string        // the baseline that applied (PolicyLoader.Load), named in the check run
+	reads       *policy.Reads // what the policy reads; nil when it is broken
 }
 
 // decide loads the policy from the base branch, gathers the facts and evaluates.
@@ -157,7 +166,8 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 	if loaded.Missing && e.Missing == "failure" {
 		out.Conclusion = "failure"
 	}
-	res := decided{Decision: d, Facts: &f, Source: loaded.Source, Kind: store.KindPRDecision, output: out, baseline: loaded.Baseline}
+	reads := loaded.Policy.Reads() // nil policy (none at all): reads nothing
+	res := decided{Decision: d, Facts: &f, Source: loaded.Source, Kind: store.KindPRDecision, output: out, baseline: loaded.Baseline, reads: &reads}
 	if err := e.checkPolicyChange(ctx, client, t, pr, f, &res); err != nil {
 		return decided{}, err
 	}

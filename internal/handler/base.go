@@ -71,16 +71,26 @@ func (b *Base) touchPR(ctx context.Context, installationID int64, repo string, p
 
 // evaluateHead asks for an evaluation of every open PR of repo whose head is sha: the
 // payload's own list when it has one, else foureyes' own map (fork PRs' check events
-// carry no PRs).
-func (b *Base) evaluateHead(ctx context.Context, installationID int64, repo *github.Repository, sha string, fromPayload []*github.PullRequest) error {
+// carry no PRs). skip (may be nil) names why the event cannot change one PR's decision;
+// such a PR costs nothing, and the skip is counted and logged.
+func (b *Base) evaluateHead(ctx context.Context, event string, installationID int64, repo *github.Repository, sha string, fromPayload []*github.PullRequest, skip func(number int) string) error {
 	owner, name := repo.GetOwner().GetLogin(), repo.GetName()
 	seen := map[int]bool{}
+	ask := func(number int) {
+		seen[number] = true
+		if skip != nil && b.Evaluator != nil {
+			if why := skip(number); why != "" {
+				b.Evaluator.Skipped(ctx, event, why)
+				return
+			}
+		}
+		Evaluate(ctx, Subject{InstallationID: installationID, Owner: owner, Repo: name, Number: number})
+	}
 	for _, pr := range fromPayload {
 		if pr.GetBase().GetRepo().GetID() != 0 && pr.GetBase().GetRepo().GetID() != repo.GetID() {
 			continue
 		}
-		seen[pr.GetNumber()] = true
-		Evaluate(ctx, Subject{InstallationID: installationID, Owner: owner, Repo: name, Number: pr.GetNumber()})
+		ask(pr.GetNumber())
 	}
 	prs, err := b.Store.OpenPRsByHead(ctx, repo.GetFullName(), sha)
 	if err != nil {
@@ -88,8 +98,15 @@ func (b *Base) evaluateHead(ctx context.Context, installationID int64, repo *git
 	}
 	for _, pr := range prs {
 		if !seen[pr.Number] {
-			Evaluate(ctx, Subject{InstallationID: installationID, Owner: owner, Repo: name, Number: pr.Number})
+			ask(pr.Number)
 		}
 	}
 	return nil
+}
+
+// skipped counts and logs an event that asks for no evaluation at all.
+func (b *Base) skipped(ctx context.Context, event, reason string) {
+	if b.Evaluator != nil {
+		b.Evaluator.Skipped(ctx, event, reason)
+	}
 }

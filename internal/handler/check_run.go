@@ -25,11 +25,15 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 		return nil
 	}
 	own := h.AppID != 0 && run.GetApp().GetID() == h.AppID
+	var skip func(int) string
 	switch ev.GetAction() {
 	case "completed":
 		if own {
-			return nil // our own result: nothing new to evaluate
+			h.skipped(ctx, eventType, evaluate.SkipOwnCheck) // our own result: nothing new
+			return nil
 		}
+		full, sha, name := ev.GetRepo().GetFullName(), run.GetHeadSHA(), run.GetName()
+		skip = func(n int) string { return h.Evaluator.SkipCheck(full, n, sha, name) }
 	case "rerequested":
 		if !own {
 			return nil
@@ -41,5 +45,5 @@ func (h *CheckRun) Handle(ctx context.Context, eventType, deliveryID string, pay
 	default:
 		return nil
 	}
-	return h.evaluateHead(ctx, ev.GetInstallation().GetID(), ev.GetRepo(), run.GetHeadSHA(), run.PullRequests)
+	return h.evaluateHead(ctx, eventType, ev.GetInstallation().GetID(), ev.GetRepo(), run.GetHeadSHA(), run.PullRequests, skip)
 }

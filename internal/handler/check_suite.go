@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/internal/evaluate"
 )
 
 // CheckSuite handles check_suite completed: the last of a suite's runs finished.
@@ -17,8 +19,14 @@ func (h *CheckSuite) Handle(ctx context.Context, eventType, deliveryID string, p
 		return err
 	}
 	suite := ev.GetCheckSuite()
-	if suite == nil || ev.GetAction() != "completed" || (h.AppID != 0 && suite.GetApp().GetID() == h.AppID) {
+	if suite == nil || ev.GetAction() != "completed" {
 		return nil
 	}
-	return h.evaluateHead(ctx, ev.GetInstallation().GetID(), ev.GetRepo(), suite.GetHeadSHA(), suite.PullRequests)
+	if h.AppID != 0 && suite.GetApp().GetID() == h.AppID {
+		h.skipped(ctx, eventType, evaluate.SkipOwnCheck)
+		return nil
+	}
+	full, sha := ev.GetRepo().GetFullName(), suite.GetHeadSHA()
+	skip := func(n int) string { return h.Evaluator.SkipSuite(full, n, sha) }
+	return h.evaluateHead(ctx, eventType, ev.GetInstallation().GetID(), ev.GetRepo(), sha, suite.PullRequests, skip)
 }

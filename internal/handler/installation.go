@@ -85,7 +85,7 @@ func (h *Installation) backfill(ctx context.Context, inst int64, repos []*github
 			if err := h.touchPR(ctx, inst, r.GetFullName(), pr); err != nil {
 				return err
 			}
-			Evaluate(ctx, Subject{InstallationID: inst, Owner: owner, Repo: name, Number: pr.GetNumber()})
+			EvaluateBackground(ctx, Subject{InstallationID: inst, Owner: owner, Repo: name, Number: pr.GetNumber()})
 			queued++
 		}
 	}

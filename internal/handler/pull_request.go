@@ -35,14 +35,21 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 			return err
 		}
 		Evaluate(ctx, subject)
-	case "opened", "reopened", "ready_for_review", "converted_to_draft", "edited":
-		// edited: a new base is judged under the new base's policy; a new title or body
-		// may add or remove the ticket reference.
+	case "edited":
+		// A new base is judged under the new base's policy; a new title or body may add
+		// or remove the ticket reference. Anything else cannot change the decision.
+		ch := ev.GetChanges()
+		if why := h.skipEdit(repo.GetFullName(), pr.GetNumber(), ch); why != "" {
+			h.skipped(ctx, eventType, why)
+			return nil
+		}
+		Evaluate(ctx, subject)
+	case "opened", "reopened", "ready_for_review", "converted_to_draft":
 		Evaluate(ctx, subject)
 	case "closed":
 		// Other open PRs on the same head share its check run, which showed the worst of
 		// their decisions: they are judged again without this one.
-		if err := h.evaluateHead(ctx, inst, repo, pr.GetHead().GetSHA(), nil); err != nil {
+		if err := h.evaluateHead(ctx, eventType, inst, repo, pr.GetHead().GetSHA(), nil, nil); err != nil {
 			return err
 		}
 		if pr.GetMerged() {
@@ -50,6 +57,14 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 		}
 	}
 	return nil
+}
+
+func (h *PullRequest) skipEdit(repo string, number int, ch *github.EditChange) string {
+	if h.Evaluator == nil || ch == nil {
+		return "" // GitHub always says what changed: without it, evaluate
+	}
+	title, body, base := ch.GetTitle() != nil, ch.GetBody() != nil, ch.GetBase() != nil
+	return h.Evaluator.SkipEdit(repo, number, title, body, base)
 }
 
 // recordPush stores who pushed what: GitHub cannot tell later.

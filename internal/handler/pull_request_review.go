@@ -20,7 +20,12 @@ func (h *PullRequestReview) Handle(ctx context.Context, eventType, deliveryID st
 		return err
 	}
 	switch ev.GetAction() {
-	case "submitted", "edited", "dismissed":
+	case "submitted", "dismissed":
+	case "edited":
+		// GitHub sends edited when a review's body changes, never its state or commit:
+		// nothing the policy reads.
+		h.skipped(ctx, eventType, evaluate.SkipReviewEdited)
+		return nil
 	default:
 		return nil
 	}

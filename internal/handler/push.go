@@ -62,7 +62,7 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 			Log(ctx).Warn().Int("limit", h.MaxBackfill).Msg("policy changed: more open PRs than the backfill limit; the sweeper evaluates the rest")
 			break
 		}
-		Evaluate(ctx, Subject{InstallationID: inst, Owner: owner, Repo: repo.GetName(), Number: pr.Number})
+		EvaluateBackground(ctx, Subject{InstallationID: inst, Owner: owner, Repo: repo.GetName(), Number: pr.Number})
 		queued++
 	}
 	return nil

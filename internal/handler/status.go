@@ -16,5 +16,7 @@ func (h *Status) Handle(ctx context.Context, eventType, deliveryID string, paylo
 	if err := decode(eventType, payload, &ev); err != nil {
 		return err
 	}
-	return h.evaluateHead(ctx, ev.GetInstallation().GetID(), ev.GetRepo(), ev.GetSHA(), nil)
+	full, sha, name := ev.GetRepo().GetFullName(), ev.GetSHA(), ev.GetContext()
+	skip := func(n int) string { return h.Evaluator.SkipCheck(full, n, sha, name) }
+	return h.evaluateHead(ctx, eventType, ev.GetInstallation().GetID(), ev.GetRepo(), sha, nil, skip)
 }

@@ -16,6 +16,9 @@ type Subject struct {
 	Owner          string
 	Repo           string
 	Number         int
+	// Background marks work nobody is waiting for (the policy fan-out, the sweeper): it
+	// runs in the coalescer's background lane, after interactive evaluations.
+	Background bool
 }
 
 // FullName is "owner/repo".
@@ -24,8 +27,8 @@ func (s Subject) FullName() string { return s.Owner + "/" + s.Repo }
 func (s Subject) String() string { return fmt.Sprintf("%s/%s#%d", s.Owner, s.Repo, s.Number) }
 
 // Work collects the evaluations a delivery asks for. The worker hands them to the
-// coalescer, which turns every request for the same PR inside the window into one
-// evaluation; the delivery is completed only when those evaluations are done, so a crash
+// coalescer, which evaluates at once and merges requests arriving meanwhile into one
+// follow-up evaluation; the delivery is completed only when those evaluations are done, so a crash
 // in between loses nothing.
 type Work struct {
 	mu       sync.Mutex
@@ -49,6 +52,13 @@ func Evaluate(ctx context.Context, s Subject) {
 	w.mu.Lock()
 	w.subjects[s] = struct{}{}
 	w.mu.Unlock()
+}
+
+// EvaluateBackground asks for an evaluation in the background lane: the policy fan-out
+// of a push to a base branch uses it so that webhook-driven evaluations go first.
+func EvaluateBackground(ctx context.Context, s Subject) {
+	s.Background = true
+	Evaluate(ctx, s)
 }
 
 // Subjects lists the collected evaluations in a stable order.

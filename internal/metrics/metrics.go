@@ -24,6 +24,7 @@ type Metrics struct {
 	// EmergencyReviewsOverdue counts emergency changes whose review after the fact is
 	// past its review_within deadline.
 	EmergencyReviewsOverdue prometheus.Gauge
+	SkippedEvents           *prometheus.CounterVec // by event and reason: events that cost no evaluation
 }
 
 // New registers every collector on a fresh registry.
@@ -79,6 +80,11 @@ func New() *Metrics {
 			Help: "Emergency changes whose independent review after the fact is past its deadline (review_within).",
 		}),
 	}
+	m.SkippedEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "foureyes_webhook_events_skipped_total",
+		Help: "Webhook events that cannot change a decision and cost no GitHub request, by event and reason.",
+	}, []string{"event", "reason"})
+	reg.MustRegister(m.SkippedEvents)
 	reg.MustRegister(m.Deliveries, m.Decisions, m.GitHubRequests, m.RateLimitRemaining, m.InboxDepth,
 		m.EvaluationSeconds, m.EvaluationRequests, m.CheckRunWrites, m.DeploymentAnswers, m.RefusedCallbacks, m.EmergencyReviewsOverdue)
 	return m

@@ -68,7 +68,7 @@ func (s *Server) startApp() error {
 	a := &app{cancel: cancel}
 	w := &workers{store: s.store, handlers: byEvent, metrics: s.metrics, logger: s.logger, retry: cfg.Retry,
 		n: cfg.Workers, wakeCh: make(chan struct{}, 1), now: s.now}
-	w.coalescer = newCoalescer(ctx, cfg.CoalesceWindow.D(), cfg.Workers,
+	w.coalescer = newCoalescer(ctx, cfg.Workers, DefaultCoalescerCapacity,
 		func(ctx context.Context, subj handler.Subject, ids []string) error {
 			_, err := ev.PullRequest(ctx, evaluate.Target{InstallationID: subj.InstallationID, Owner: subj.Owner,
 				Repo: subj.Repo, Number: subj.Number, DeliveryIDs: ids})

@@ -2,35 +2,63 @@ package server
 
 import (
 	"context"
+	"errors"
 	"sync"
-	"time"
 
 	"github.com/foureyes/foureyes/internal/handler"
 )
 
-// coalescer merges evaluation requests for the same pull request that arrive within the
-// window into one evaluation with fresh facts: a burst of ten check completions costs one
-// evaluation. Each delivery waits for every evaluation it asked for; when the last one
-// ends, done is called with the first error (nil on success).
+// DefaultCoalescerCapacity bounds how many pull requests the coalescer tracks at once
+// (running, queued or waiting for a follow-up). Past it, submit blocks: the worker that
+// called it stops claiming, so the backlog stays in the durable inbox, not in memory.
+const DefaultCoalescerCapacity = 1024
+
+// errCoalescerFull is trySubmit's answer when a new pull request would exceed the bound.
+var errCoalescerFull = errors.New("coalescer full")
+
+// coalescer runs evaluations with a leading edge: the first request about an idle pull
+// request starts its evaluation at once (no window, no timer); requests arriving while it
+// runs are merged into ONE follow-up evaluation, which starts when the first ends and so
+// reads fresh facts. A burst of ten check completions costs at most two evaluations, and
+// nothing waits for a clock.
+//
+// Two lanes: interactive requests (webhooks) always start before background ones (the
+// policy fan-out, the sweeper), and background work never takes the last evaluation slot,
+// so an interactive evaluation never queues behind a fan-out of hundreds of PRs.
+//
+// The coalescer is bounded: at most capacity pull requests are tracked. submit blocks
+// until there is room (back-pressure to the inbox); trySubmit refuses; room says how many
+// new pull requests fit now.
+//
+// Each delivery waits for every evaluation it asked for; when the last one ends, done is
+// called with the first error (nil on success).
 type coalescer struct {
-	window   time.Duration
+	capacity int
+	slots    int // concurrent evaluations
+	bgSlots  int // of which background work may use at most this many
 	evaluate func(ctx context.Context, s handler.Subject, deliveryIDs []string) error
 	done     func(deliveryID string, err error)
 	release  func(deliveryID string)
-	sem      chan struct{} // bounds concurrent evaluations
 
-	mu      sync.Mutex
-	waiting map[handler.Subject]*batch // batches whose timer has not fired
-	pending map[string]*deliveryWait   // deliveries waiting for their batches
-	running sync.WaitGroup
-	ctx     context.Context
-	closed  bool
+	mu        sync.Mutex
+	entries   map[handler.Subject]*entry
+	hi, lo    []*entry // ready to start, by lane
+	running   int
+	runningBG int
+	pending   map[string]*deliveryWait // deliveries waiting for their evaluations
+	spaceCh   chan struct{}            // closed and replaced when an entry leaves
+	wg        sync.WaitGroup
+	ctx       context.Context
+	closed    bool
 }
 
-type batch struct {
-	subject    handler.Subject
-	deliveries []string
-	timer      *time.Timer
+// entry is one pull request known to the coalescer.
+type entry struct {
+	subject     handler.Subject
+	next        []string // deliveries for the next evaluation (not started yet)
+	interactive bool     // the next evaluation was asked for by a webhook
+	queued      bool     // in hi or lo
+	running     bool
 }
 
 type deliveryWait struct {
@@ -38,76 +66,207 @@ type deliveryWait struct {
 	err       error
 }
 
-func newCoalescer(ctx context.Context, window time.Duration, concurrency int,
+func newCoalescer(ctx context.Context, concurrency, capacity int,
 	evaluate func(context.Context, handler.Subject, []string) error,
 	done func(string, error), release func(string)) *coalescer {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	if capacity < 1 {
+		capacity = DefaultCoalescerCapacity
+	}
 	return &coalescer{
-		window: window, evaluate: evaluate, done: done, release: release,
-		sem:     make(chan struct{}, concurrency),
-		waiting: map[handler.Subject]*batch{},
+		capacity: capacity, slots: concurrency, bgSlots: max(1, concurrency-1),
+		evaluate: evaluate, done: done, release: release,
+		entries: map[handler.Subject]*entry{},
 		pending: map[string]*deliveryWait{},
+		spaceCh: make(chan struct{}),
 		ctx:     ctx,
 	}
 }
 
-// submit registers a delivery that asks for the given evaluations.
+// key is the identity of a pull request, whatever lane asked.
+func key(s handler.Subject) handler.Subject {
+	s.Background = false
+	return s
+}
+
+// room is how many more pull requests the coalescer takes now without blocking.
+func (c *coalescer) room() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.capacity - len(c.entries)
+}
+
+// submit registers a delivery that asks for the given evaluations. It blocks while the
+// coalescer is full (until room frees or the coalescer's context ends, when the delivery
+// goes back to the inbox).
 func (c *coalescer) submit(deliveryID string, subjects []handler.Subject) {
+	for {
+		wait, err := c.add(deliveryID, subjects)
+		if err == nil {
+			return
+		}
+		select {
+		case <-wait:
+		case <-c.ctx.Done():
+			c.release(deliveryID)
+			return
+		}
+	}
+}
+
+// trySubmit is submit that refuses with errCoalescerFull instead of blocking.
+func (c *coalescer) trySubmit(deliveryID string, subjects []handler.Subject) error {
+	_, err := c.add(deliveryID, subjects)
+	return err
+}
+
+// add registers the delivery unless it would need more new entries than there is room
+// for; then it returns errCoalescerFull and a channel closed when room frees.
+func (c *coalescer) add(deliveryID string, subjects []handler.Subject) (<-chan struct{}, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		go c.release(deliveryID)
-		return
+		return nil, nil
 	}
-	c.pending[deliveryID] = &deliveryWait{remaining: len(subjects)}
+	fresh := 0
+	seen := map[handler.Subject]bool{}
 	for _, s := range subjects {
-		b, ok := c.waiting[s]
-		if !ok {
-			b = &batch{subject: s}
-			c.waiting[s] = b
-			b.timer = time.AfterFunc(c.window, func() { c.fire(b) })
+		k := key(s)
+		if _, ok := c.entries[k]; !ok && !seen[k] {
+			fresh++
 		}
-		b.deliveries = append(b.deliveries, deliveryID)
+		seen[k] = true
+	}
+	// A delivery asking for more PRs than the whole capacity is still let in when the
+	// coalescer is empty, so it can never wait forever.
+	if fresh > 0 && len(c.entries)+fresh > c.capacity && len(c.entries) > 0 {
+		return c.spaceCh, errCoalescerFull
+	}
+	if len(subjects) == 0 {
+		go c.done(deliveryID, nil)
+		return nil, nil
+	}
+	c.pending[deliveryID] = &deliveryWait{remaining: len(seen)}
+	for k := range seen {
+		interactive := false
+		for _, s := range subjects {
+			if key(s) == k && !s.Background {
+				interactive = true
+			}
+		}
+		e, ok := c.entries[k]
+		if !ok {
+			e = &entry{subject: k}
+			c.entries[k] = e
+		}
+		e.next = append(e.next, deliveryID)
+		if interactive && !e.interactive {
+			e.interactive = true
+			if e.queued { // promote: it was waiting in the background lane
+				c.lo = removeEntry(c.lo, e)
+				c.hi = append(c.hi, e)
+			}
+		}
+		if !e.running && !e.queued {
+			c.enqueue(e)
+		}
+	}
+	c.startLocked()
+	return nil, nil
+}
+
+func removeEntry(q []*entry, e *entry) []*entry {
+	for i, x := range q {
+		if x == e {
+			return append(q[:i], q[i+1:]...)
+		}
+	}
+	return q
+}
+
+func (c *coalescer) enqueue(e *entry) {
+	e.queued = true
+	if e.interactive {
+		c.hi = append(c.hi, e)
+	} else {
+		c.lo = append(c.lo, e)
 	}
 }
 
-// fire runs a batch once its window has passed and an evaluation slot is free. Until the
-// batch actually starts, later deliveries for the same PR still join it, so a backlog
-// never queues two evaluations of one PR.
-func (c *coalescer) fire(b *batch) {
-	c.mu.Lock()
-	if c.waiting[b.subject] != b || c.closed {
-		c.mu.Unlock()
-		return
+// startLocked starts queued evaluations while slots are free: interactive first;
+// background only below its share of the slots.
+func (c *coalescer) startLocked() {
+	for c.running < c.slots && !c.closed {
+		var e *entry
+		switch {
+		case len(c.hi) > 0:
+			e, c.hi = c.hi[0], c.hi[1:]
+		case len(c.lo) > 0 && c.runningBG < c.bgSlots:
+			e, c.lo = c.lo[0], c.lo[1:]
+		default:
+			return
+		}
+		e.queued, e.running = false, true
+		bg := !e.interactive
+		deliveries := e.next
+		e.next, e.interactive = nil, false
+		c.running++
+		if bg {
+			c.runningBG++
+		}
+		c.wg.Add(1)
+		subject := e.subject
+		subject.Background = bg
+		go c.run(e, subject, deliveries, bg)
 	}
-	c.running.Add(1)
-	c.mu.Unlock()
+}
 
-	go func() {
-		defer c.running.Done()
-		select {
-		case c.sem <- struct{}{}:
-		case <-c.ctx.Done():
-			return
-		}
-		defer func() { <-c.sem }()
+func (c *coalescer) run(e *entry, subject handler.Subject, deliveries []string, bg bool) {
+	defer c.wg.Done()
+	err := c.evaluate(c.ctx, subject, deliveries)
+	if c.ctx.Err() != nil && err != nil {
+		// Shutting down: the evaluation did not finish; give its deliveries back.
 		c.mu.Lock()
-		if c.waiting[b.subject] != b || c.closed {
-			c.mu.Unlock()
-			return
+		var back []string
+		for _, id := range deliveries {
+			if _, ok := c.pending[id]; ok {
+				delete(c.pending, id)
+				back = append(back, id)
+			}
 		}
-		delete(c.waiting, b.subject)
-		deliveries := b.deliveries
 		c.mu.Unlock()
-		err := c.evaluate(c.ctx, b.subject, deliveries)
+		for _, id := range back {
+			c.release(id)
+		}
+	} else {
 		c.finish(deliveries, err)
-	}()
+	}
+	c.mu.Lock()
+	c.running--
+	if bg {
+		c.runningBG--
+	}
+	e.running = false
+	if len(e.next) > 0 && !c.closed {
+		c.enqueue(e) // the follow-up: everything that arrived while this one ran
+	} else if len(e.next) == 0 {
+		delete(c.entries, e.subject)
+		close(c.spaceCh)
+		c.spaceCh = make(chan struct{})
+	}
+	c.startLocked()
+	c.mu.Unlock()
 }
 
 func (c *coalescer) finish(deliveries []string, err error) {
-	var ended []*struct {
+	type ended struct {
 		id  string
 		err error
 	}
+	var out []ended
 	c.mu.Lock()
 	for _, id := range deliveries {
 		w, ok := c.pending[id]
@@ -120,40 +279,42 @@ func (c *coalescer) finish(deliveries []string, err error) {
 		w.remaining--
 		if w.remaining <= 0 {
 			delete(c.pending, id)
-			ended = append(ended, &struct {
-				id  string
-				err error
-			}{id, w.err})
+			out = append(out, ended{id, w.err})
 		}
 	}
 	c.mu.Unlock()
-	for _, e := range ended {
+	for _, e := range out {
 		c.done(e.id, e.err)
 	}
 }
 
-// close stops the timers of batches that have not started and returns their deliveries
-// to the inbox, then waits for running evaluations (bounded by ctx).
+// close stops starting evaluations, returns the deliveries of those not started to the
+// inbox, then waits for running evaluations (bounded by ctx).
 func (c *coalescer) close(ctx context.Context) {
 	c.mu.Lock()
 	c.closed = true
 	returned := map[string]bool{}
-	for s, b := range c.waiting {
-		b.timer.Stop()
-		delete(c.waiting, s)
-		for _, id := range b.deliveries {
+	for k, e := range c.entries {
+		for _, id := range e.next {
 			returned[id] = true
 		}
+		e.next = nil
+		if !e.running {
+			delete(c.entries, k)
+		}
 	}
+	c.hi, c.lo = nil, nil
 	for id := range returned {
 		delete(c.pending, id)
 	}
+	close(c.spaceCh)
+	c.spaceCh = make(chan struct{})
 	c.mu.Unlock()
 	for id := range returned {
 		c.release(id)
 	}
 	waited := make(chan struct{})
-	go func() { c.running.Wait(); close(waited) }()
+	go func() { c.wg.Wait(); close(waited) }()
 	select {
 	case <-waited:
 	case <-ctx.Done():

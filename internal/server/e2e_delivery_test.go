@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/foureyes/foureyes/internal/config"
 	"io"
 	"net/http"
 	"strconv"
@@ -200,14 +201,20 @@ func TestHealthChecksTheStore(t *testing.T) {
 	}
 }
 
-// A graceful stop (SIGTERM) returns deliveries still waiting in the coalescing window to
-// the inbox; the next start processes them.
+// A graceful stop (SIGTERM) lets the running evaluation finish and returns deliveries
+// whose evaluation has not started to the inbox; the next start processes them.
 func TestGracefulStopReturnsInFlightWorkToTheInbox(t *testing.T) {
-	h := e2etest.Start(t, e2etest.WithCoalesceWindow(3*time.Second))
+	h := e2etest.Start(t, e2etest.WithConfig(func(c *config.Config) { c.Workers = 1 })) // one evaluation slot
 	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
 	h.Repo.SetPermission("bob", "write")
-	h.Repo.SetPR(githubtest.PR{Number: 48, Title: "PAY-48 x", Author: "alice", State: "open", BaseRef: "main",
-		BaseSHA: e2etest.SHA("base-main"), HeadRef: "x", HeadSHA: e2etest.SHA("pr48")})
+	for _, n := range []int{47, 48} {
+		h.Repo.SetPR(githubtest.PR{Number: n, Title: fmt.Sprintf("PAY-%d x", n), Author: "alice", State: "open", BaseRef: "main",
+			BaseSHA: e2etest.SHA("base-main"), HeadRef: fmt.Sprintf("x%d", n), HeadSHA: e2etest.SHA(fmt.Sprintf("pr%d", n))})
+	}
+	// Every GitHub answer takes 300 ms: PR 47's evaluation holds the only slot while
+	// PR 48's waits in the coalescer.
+	h.GH.SetLatency(300 * time.Millisecond)
+	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(47), "alice"))
 	id := h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(48), "alice"))
 	e2etest.Eventually(t, 5*time.Second, "delivery leased", func() bool {
 		d, err := h.Store.GetDelivery(context.Background(), id)
@@ -221,11 +228,14 @@ func TestGracefulStopReturnsInFlightWorkToTheInbox(t *testing.T) {
 	d, err := st.GetDelivery(context.Background(), id)
 	st.Close()
 	if err != nil || d.Status != store.DeliveryPending || d.Attempts != 0 {
-		t.Fatalf("after a graceful stop the delivery is %+v (%v), want pending with no attempt counted", d, err)
+		t.Fatalf("after a graceful stop the delivery is %+v (%v), want pending with no attempt counted", d.Status, err)
 	}
-	if runs := h.GH.OwnCheckRuns("acme/payments"); len(runs) != 0 {
-		t.Fatalf("evaluated before the window ended: %+v", runs)
+	for _, r := range h.GH.OwnCheckRuns("acme/payments") {
+		if r.HeadSHA == e2etest.SHA("pr48") {
+			t.Fatalf("PR 48 evaluated although its evaluation never started: %+v", r)
+		}
 	}
+	h.GH.SetLatency(0)
 	h.StartAgain()
 	h.CheckRun(e2etest.SHA("pr48"), e2etest.InProgress)
 }

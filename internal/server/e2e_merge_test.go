@@ -76,8 +76,12 @@ func TestMergeGroupPassesOnlyWhenEveryPRPasses(t *testing.T) {
 
 // A burst of ten check completions inside the window costs one evaluation, and an
 // evaluation that changes nothing writes nothing.
+// TestCoalescingAndNoRedundantWrites: completions of checks no rule requires cost no
+// evaluation (skipped, with the reason counted); ten completions of a required check
+// sent back to back cost at most two evaluations (leading edge plus one follow-up), and
+// an unchanged result is never written again.
 func TestCoalescingAndNoRedundantWrites(t *testing.T) {
-	h := strictHarness(t, e2etest.WithCoalesceWindow(time.Second))
+	h := strictHarness(t)
 	pr := h.OpenPR(e2etest.PRSpec{Number: 54, Author: "alice"})
 	h.CheckRun(pr.HeadSHA, e2etest.InProgress)
 	h.WaitIdle()
@@ -87,10 +91,34 @@ func TestCoalescingAndNoRedundantWrites(t *testing.T) {
 		h.CompleteCheck(pr.HeadSHA, "lint-"+string(rune('a'+i)), "github-actions", 15368, "success")
 	}
 	h.WaitIdle()
-	if got := countRecords(t, h, store.KindPRDecision) - before; got != 1 {
-		t.Errorf("ten check completions gave %d evaluations, want 1", got)
+	if got := countRecords(t, h, store.KindPRDecision) - before; got != 0 {
+		t.Errorf("ten completions of unrequired checks gave %d evaluations, want 0", got)
 	}
-	if got := len(h.GH.CheckRunWrites("acme/payments")) - writes; got != 0 {
-		t.Errorf("unchanged result written %d times", got)
+	if m := metricsText(t, h); !strings.Contains(m, `foureyes_webhook_events_skipped_total{event="check_run",reason="check_not_required"} 10`) {
+		t.Errorf("skip metric does not count the ten unrequired checks:\n%s", grepLines(m, "skipped"))
 	}
+	// Every GitHub answer takes 200 ms, so the ten (sent in a few milliseconds: the ack
+	// needs no GitHub) all arrive while the first evaluation runs.
+	h.GH.SetLatency(200 * time.Millisecond)
+	for i := 0; i < 10; i++ {
+		h.CompleteCheck(pr.HeadSHA, "build", "github-actions", 15368, "failure")
+	}
+	h.WaitIdle()
+	got := countRecords(t, h, store.KindPRDecision) - before
+	if got < 1 || got > 2 {
+		t.Errorf("ten completions of the required check gave %d evaluations, want 1 or 2", got)
+	}
+	if got := len(h.GH.CheckRunWrites("acme/payments")) - writes; got != 1 {
+		t.Errorf("one new result written %d times, want once", got)
+	}
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -13,8 +13,6 @@ import (
 	"github.com/foureyes/foureyes/internal/handler"
 )
 
-const testWindow = 30 * time.Millisecond
-
 // waitFor bounds every wait in these tests: a hang is a failure, never a pass.
 const waitFor = 10 * time.Second
 
@@ -42,12 +40,16 @@ type fakeCoalescer struct {
 }
 
 func newFakeCoalescer(t *testing.T, concurrency int) *fakeCoalescer {
+	return newBoundedFakeCoalescer(t, concurrency, 0)
+}
+
+func newBoundedFakeCoalescer(t *testing.T, concurrency, capacity int) *fakeCoalescer {
 	t.Helper()
 	f := &fakeCoalescer{calls: make(chan evalCall, 100), dones: make(chan doneCall, 100),
 		releases: make(chan string, 100), inFlight: map[handler.Subject]*atomic.Int32{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	f.coalescer = newCoalescer(ctx, testWindow, concurrency,
+	f.coalescer = newCoalescer(ctx, concurrency, capacity,
 		func(ctx context.Context, s handler.Subject, ids []string) error {
 			f.mu.Lock()
 			n, ok := f.inFlight[s]
@@ -109,48 +111,160 @@ func subj(n int) handler.Subject {
 	return handler.Subject{InstallationID: 1, Owner: "o", Repo: "r", Number: n}
 }
 
-func TestCoalesceSameSubjectUnit(t *testing.T) {
-	for _, n := range []int{1, 2, 10, 50} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			f := newFakeCoalescer(t, 1)
-			// Hold the only evaluation slot: the batch cannot start, so every submit joins
-			// it whatever the scheduler does with the window.
-			f.sem <- struct{}{}
-			var want []string
-			for i := range n {
+func bgSubj(n int) handler.Subject {
+	s := subj(n)
+	s.Background = true
+	return s
+}
+
+func (f *fakeCoalescer) noCall(t *testing.T, why string) {
+	t.Helper()
+	select {
+	case c := <-f.calls:
+		t.Fatalf("%s: evaluation of %v started (%v)", why, c.subject, c.deliveries)
+	default:
+	}
+}
+
+// TestCoalesceLeadingEdgeUnit: the first request about an idle PR starts at once;
+// every request that arrives while it runs joins ONE follow-up, so n requests cost at
+// most two evaluations, and the two never overlap.
+func TestCoalesceLeadingEdgeUnit(t *testing.T) {
+	for _, tt := range []struct{ n, concurrency int }{{1, 1}, {2, 1}, {10, 1}, {10, 4}, {50, 4}} {
+		t.Run(fmt.Sprintf("%d requests, %d slots", tt.n, tt.concurrency), func(t *testing.T) {
+			f := newFakeCoalescer(t, tt.concurrency)
+			f.submit("d0", []handler.Subject{subj(7)})
+			first := f.nextCall(t) // started without waiting for anything else
+			if !slices.Equal(first.deliveries, []string{"d0"}) {
+				t.Fatalf("first evaluation for %v, want [d0]", first.deliveries)
+			}
+			var rest []string
+			for i := 1; i < tt.n; i++ {
 				id := fmt.Sprintf("d%d", i)
-				want = append(want, id)
+				rest = append(rest, id)
 				f.submit(id, []handler.Subject{subj(7)})
 			}
-			<-f.sem
-			c := f.nextCall(t)
-			if c.subject != subj(7) || !slices.Equal(c.deliveries, want) {
-				t.Fatalf("evaluate(%v, %v), want one call with %v", c.subject, c.deliveries, want)
-			}
+			f.noCall(t, "a follow-up must wait for the running evaluation")
 			errEval := errors.New("evaluation failed")
-			c.release <- errEval
-			got := map[string]int{}
-			for range n {
-				d := f.nextDone(t)
-				got[d.id]++
-				if !errors.Is(d.err, errEval) {
-					t.Errorf("done(%s, %v), want the evaluation's error", d.id, d.err)
-				}
+			first.release <- errEval
+			if d := f.nextDone(t); d.id != "d0" || !errors.Is(d.err, errEval) {
+				t.Fatalf("done(%s, %v), want d0 with the evaluation's error", d.id, d.err)
 			}
-			for _, id := range want {
-				if got[id] != 1 {
-					t.Errorf("done called %d times for %s", got[id], id)
+			if tt.n > 1 {
+				second := f.nextCall(t)
+				if !slices.Equal(second.deliveries, rest) {
+					t.Fatalf("follow-up for %v, want %v", second.deliveries, rest)
+				}
+				second.release <- nil
+				got := map[string]int{}
+				for range rest {
+					d := f.nextDone(t)
+					got[d.id]++
+					if d.err != nil {
+						t.Errorf("done(%s, %v), want nil: the follow-up succeeded", d.id, d.err)
+					}
+				}
+				for _, id := range rest {
+					if got[id] != 1 {
+						t.Errorf("done called %d times for %s", got[id], id)
+					}
 				}
 			}
 			f.close(context.Background())
 			f.noDone(t, "after close")
-			select {
-			case c := <-f.calls:
-				t.Fatalf("a second evaluation ran: %v %v", c.subject, c.deliveries)
-			default:
+			f.noCall(t, "a third evaluation")
+			if f.overlap.Load() != 0 {
+				t.Errorf("two evaluations of one PR ran at once")
+			}
+			if f.room() != DefaultCoalescerCapacity {
+				t.Errorf("room %d after everything ended, want %d", f.room(), DefaultCoalescerCapacity)
 			}
 		})
 	}
+}
+
+// TestCoalesceBoundedUnit: past capacity a new PR is refused by trySubmit and blocks
+// submit until an evaluation ends; requests about tracked PRs always get in.
+func TestCoalesceBoundedUnit(t *testing.T) {
+	f := newBoundedFakeCoalescer(t, 1, 2)
+	f.submit("a", []handler.Subject{subj(1)})
+	ca := f.nextCall(t)
+	f.submit("b", []handler.Subject{subj(2)})
+	if f.room() != 0 {
+		t.Fatalf("room %d, want 0", f.room())
+	}
+	if err := f.trySubmit("c", []handler.Subject{subj(3)}); !errors.Is(err, errCoalescerFull) {
+		t.Fatalf("trySubmit over capacity = %v, want errCoalescerFull", err)
+	}
+	if err := f.trySubmit("a2", []handler.Subject{subj(1)}); err != nil {
+		t.Fatalf("trySubmit for a tracked PR = %v, want accepted", err)
+	}
+	blocked := make(chan struct{})
+	go func() { f.submit("c", []handler.Subject{subj(3)}); close(blocked) }()
+	select {
+	case <-blocked:
+		t.Fatal("submit over capacity returned before room freed")
+	case <-time.After(50 * time.Millisecond): // proving a negative: bounded, not a sync
+	}
+	ca.release <- nil // a's evaluation ends; its follow-up (a2) keeps subj(1) tracked
+	f.nextDone(t)
+	cb := f.nextCall(t) // b queued first, starts next
+	if cb.subject != subj(2) {
+		t.Fatalf("next evaluation %v, want b's", cb.subject)
+	}
+	cb.release <- nil
+	f.nextDone(t)
+	select {
+	case <-blocked: // subj(2) left: room for subj(3)
+	case <-time.After(waitFor):
+		t.Fatal("submit stayed blocked after room freed")
+	}
+	for range 2 {
+		c := f.nextCall(t)
+		c.release <- nil
+		f.nextDone(t)
+	}
+	f.close(context.Background())
+}
+
+// TestCoalescePriorityUnit: background work never takes the last slot, and a queued
+// interactive request starts before queued background ones.
+func TestCoalescePriorityUnit(t *testing.T) {
+	f := newFakeCoalescer(t, 2)
+	f.submit("fanout", []handler.Subject{bgSubj(1), bgSubj(2), bgSubj(3)})
+	bg1 := f.nextCall(t)
+	if !bg1.subject.Background {
+		t.Fatalf("fan-out evaluation not marked background: %v", bg1.subject)
+	}
+	f.noCall(t, "background work took the slot kept for webhooks")
+	f.submit("webhook", []handler.Subject{subj(9)})
+	hi := f.nextCall(t)
+	if hi.subject != subj(9) {
+		t.Fatalf("evaluation %v started, want the webhook's", hi.subject)
+	}
+	// A webhook about a PR waiting in the background lane promotes it.
+	f.submit("webhook3", []handler.Subject{subj(3)})
+	hi.release <- nil
+	f.nextDone(t)
+	next := f.nextCall(t)
+	if next.subject != subj(3) || !slices.Equal(next.deliveries, []string{"fanout", "webhook3"}) {
+		t.Fatalf("next %v %v, want PR 3 promoted with both deliveries", next.subject, next.deliveries)
+	}
+	bg1.release <- nil
+	next.release <- nil
+	last := f.nextCall(t)
+	if last.subject != bgSubj(2) {
+		t.Fatalf("last %v, want background PR 2", last.subject)
+	}
+	last.release <- nil
+	got := map[string]bool{}
+	for range 2 {
+		got[f.nextDone(t).id] = true
+	}
+	if !got["fanout"] || !got["webhook3"] {
+		t.Fatalf("done %v", got)
+	}
+	f.close(context.Background())
 }
 
 func TestCoalesceTwoSubjectsUnit(t *testing.T) {
@@ -202,48 +316,6 @@ func TestCoalesceTwoSubjectsUnit(t *testing.T) {
 			}
 			f.close(context.Background())
 			f.noDone(t, "after close")
-		})
-	}
-}
-
-func TestCoalesceSubmitWhileRunningUnit(t *testing.T) {
-	for _, concurrency := range []int{1, 4} {
-		t.Run(fmt.Sprint("concurrency ", concurrency), func(t *testing.T) {
-			f := newFakeCoalescer(t, concurrency)
-			f.submit("d1", []handler.Subject{subj(3)})
-			c1 := f.nextCall(t)
-			f.submit("d2", []handler.Subject{subj(3)})
-			f.submit("d3", []handler.Subject{subj(3)})
-			var c2 evalCall
-			if concurrency > 1 {
-				// Another slot is free: the new batch may start before the first ends (the
-				// evaluator serialises one PR); it must not have joined the running batch.
-				select {
-				case c2 = <-f.calls:
-				case <-time.After(20 * testWindow):
-				}
-			}
-			f.noDone(t, "first evaluation still running")
-			c1.release <- nil
-			if d := f.nextDone(t); d.id != "d1" || d.err != nil {
-				t.Fatalf("done(%s, %v), want d1 first", d.id, d.err)
-			}
-			if c2.release == nil {
-				c2 = f.nextCall(t)
-			}
-			if !slices.Equal(c1.deliveries, []string{"d1"}) || !slices.Equal(c2.deliveries, []string{"d2", "d3"}) {
-				t.Fatalf("batches %v then %v, want [d1] then [d2 d3]", c1.deliveries, c2.deliveries)
-			}
-			c2.release <- nil
-			got := []string{f.nextDone(t).id, f.nextDone(t).id}
-			slices.Sort(got)
-			if !slices.Equal(got, []string{"d2", "d3"}) {
-				t.Fatalf("done %v", got)
-			}
-			if concurrency == 1 && f.overlap.Load() != 0 {
-				t.Errorf("two evaluations of one subject ran at once with one slot")
-			}
-			f.close(context.Background())
 		})
 	}
 }
