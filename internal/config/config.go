@@ -31,6 +31,7 @@ type Config struct {
 	Retry          Retry       `yaml:"retry"`
 	LogLevel       string      `yaml:"log_level"`
 	Audit          Audit       `yaml:"audit"`
+	Tickets        Tickets     `yaml:"tickets"` // Jira and ServiceNow connections (tickets.go)
 
 	// UnknownEnv lists FOUREYES_* variables that name no key: most likely a typo, which
 	// the server reports at start rather than silently ignoring.
@@ -262,6 +263,7 @@ func (c *Config) setDefaults() {
 	if len(c.Audit.Checkpoint.Targets) == 0 {
 		c.Audit.Checkpoint.Targets = []string{"log"}
 	}
+	c.Tickets.setDefaults()
 }
 
 func (c *Config) validate() error {
@@ -297,6 +299,9 @@ func (c *Config) validate() error {
 	}
 	if c.Workers < 1 {
 		return fmt.Errorf("workers must be at least 1, not %d", c.Workers)
+	}
+	if err := c.Tickets.validate(); err != nil {
+		return err
 	}
 	return nil
 }

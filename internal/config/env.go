@@ -89,6 +89,22 @@ func setFromString(fv reflect.Value, raw string) error {
 			return fmt.Errorf("not a boolean: %q", raw)
 		}
 		fv.SetBool(b)
+	case reflect.Map: // "key=value,key=value", e.g. tickets.users
+		if fv.Type().Key().Kind() != reflect.String || fv.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported map type %s", fv.Type())
+		}
+		m := map[string]string{}
+		for _, item := range strings.Split(raw, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(item, "=")
+			if !ok || strings.TrimSpace(k) == "" {
+				return fmt.Errorf("not key=value: %q", item)
+			}
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		fv.Set(reflect.ValueOf(m))
 	case reflect.Slice:
 		var items []string
 		for _, s := range strings.Split(raw, ",") {

@@ -60,6 +60,8 @@ func distinctive(k envKey, n int) (string, any) {
 	case k.env == "FOUREYES_AUDIT_CHECKPOINT_TARGETS":
 		v := fmt.Sprintf("file:/c%d", n)
 		return " log , " + v + " ,,", []string{"log", v}
+	case k.env == "FOUREYES_TICKETS_JIRA_API":
+		return "v2", "v2"
 	case k.isDur:
 		d := time.Duration(n+1) * 1357 * time.Millisecond
 		return d.String(), Duration(d)
@@ -74,6 +76,9 @@ func distinctive(k envKey, n int) (string, any) {
 		return "true", true
 	case reflect.Slice:
 		return fmt.Sprintf(" a%d , b%d ,,", n, n), []string{fmt.Sprintf("a%d", n), fmt.Sprintf("b%d", n)}
+	case reflect.Map:
+		return fmt.Sprintf("A%d@x.example=a%d, b%d@x.example = b%d", n, n, n, n),
+			map[string]string{fmt.Sprintf("a%d@x.example", n): fmt.Sprintf("a%d", n), fmt.Sprintf("b%d@x.example", n): fmt.Sprintf("b%d", n)}
 	}
 	return "", nil
 }
@@ -119,7 +124,9 @@ func TestLoadEveryKeyFromEnvironmentUnit(t *testing.T) {
 		"FOUREYES_GITHUB_APP_INTEGRATION_ID", "FOUREYES_GITHUB_APP_PRIVATE_KEY", "FOUREYES_GITHUB_V3_API_URL",
 		"FOUREYES_GITHUB_CREDENTIALS_FILE", "FOUREYES_STORE_DSN", "FOUREYES_WORKERS", "FOUREYES_COALESCE_WINDOW",
 		"FOUREYES_RECOVERY_SWEEP_INTERVAL", "FOUREYES_DEPLOYMENTS_REJECT_UNKNOWN", "FOUREYES_RETRY_MAX_DELAY",
-		"FOUREYES_LOG_LEVEL", "FOUREYES_POLICY_CHECK_NAME"} {
+		"FOUREYES_LOG_LEVEL", "FOUREYES_POLICY_CHECK_NAME", "FOUREYES_TICKETS_JIRA_TOKEN", "FOUREYES_TICKETS_JIRA_PAT",
+		"FOUREYES_TICKETS_JIRA_WEBHOOK_SECRET", "FOUREYES_TICKETS_SERVICENOW_PASSWORD", "FOUREYES_TICKETS_SERVICENOW_CLIENT_SECRET",
+		"FOUREYES_TICKETS_SERVICENOW_WEBHOOK_SECRET", "FOUREYES_TICKETS_USERS"} {
 		if _, ok := want[name]; !ok {
 			t.Errorf("documented variable %s is not derived from the struct", name)
 		}
@@ -329,5 +336,41 @@ func TestUnknownEnvironmentVariablesAreReported(t *testing.T) {
 	want := []string{"FOUREYES_SERVER_PROT", "FOUREYES_WORKRES"}
 	if cfg.Server.Port != 9000 || !slices.Equal(cfg.UnknownEnv, want) {
 		t.Errorf("port %d, unknown %v; want 9000 and %v", cfg.Server.Port, cfg.UnknownEnv, want)
+	}
+}
+
+func TestTicketsConfig(t *testing.T) {
+	c, err := Load(writeFile(t, `
+tickets:
+  jira:
+    url: https://acme.atlassian.net
+    email: bot@acme.example
+    token: from-file
+  servicenow:
+    url: https://acme.service-now.com
+    client_id: cid
+    client_secret: csecret
+  users: {Dana@Acme.example: dana}
+`), []string{"FOUREYES_TICKETS_JIRA_TOKEN=from-env", "FOUREYES_TICKETS_JIRA_WEBHOOK_SECRET=whs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Tickets.Jira.API != "v3" || c.Tickets.Jira.Token != "from-env" || c.Tickets.Jira.WebhookSecret != "whs" {
+		t.Errorf("jira = %+v", c.Tickets.Jira)
+	}
+	if c.Tickets.Users["dana@acme.example"] != "dana" || c.Tickets.PollInterval.D() != time.Minute {
+		t.Errorf("users %v, poll %s", c.Tickets.Users, c.Tickets.PollInterval.D())
+	}
+	for _, tc := range []struct{ env, want string }{
+		{"FOUREYES_TICKETS_JIRA_URL=https://j.example", "tickets.jira needs email and token (Cloud) or pat (Data Center)"},
+		{"FOUREYES_TICKETS_SERVICENOW_URL=https://s.example", "tickets.servicenow needs username and password, or client_id and client_secret"},
+		{"FOUREYES_TICKETS_USERS=dana", `environment FOUREYES_TICKETS_USERS: not key=value: "dana"`},
+	} {
+		if _, err := Load("", []string{tc.env}); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %s", tc.env, err, tc.want)
+		}
+	}
+	if _, err := Load("", []string{"FOUREYES_TICKETS_JIRA_URL=https://j.example", "FOUREYES_TICKETS_JIRA_PAT=p", "FOUREYES_TICKETS_JIRA_API=v4"}); err == nil {
+		t.Error("api v4 accepted")
 	}
 }

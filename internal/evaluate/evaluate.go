@@ -38,6 +38,10 @@ type Evaluator struct {
 	CheckName string
 	Missing   string // what a repository without policy gets: neutral or failure
 	Now       func() time.Time
+	// Tickets reads the Jira/ServiceNow tickets ticket.verify needs (tickets.go).
+	Tickets facts.TicketReader
+	// TicketsRead, when set, is told after each published decision which tickets it read.
+	TicketsRead TicketObserver
 
 	// locks serialise evaluations of the same PR inside this process (the coalescer, the
 	// sweeper and merge groups may ask at once), so one head SHA never gets two runs.
@@ -110,6 +114,7 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 		return Result{}, err
 	}
 	e.remember(t, pr, d)
+	e.ticketsRead(t, d)
 	elapsed := e.Now().Sub(start)
 	e.Metrics.Decisions.WithLabelValues(string(d.Decision.Outcome)).Inc()
 	e.Metrics.EvaluationSeconds.Observe(elapsed.Seconds())
@@ -156,6 +161,7 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 	if err != nil {
 		return decided{}, err
 	}
+	e.addTickets(ctx, loaded.Policy, &f)
 	var d policy.Decision
 	if loaded.Missing {
 		d = e.missingPolicyDecision()

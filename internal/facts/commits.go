@@ -74,6 +74,9 @@ func convertCommits(commits []*github.RepositoryCommit) []policy.Commit {
 			CoAuthors: []string{},
 			Message:   c.GetCommit().GetMessage(),
 			Verified:  c.GetCommit().GetVerification().GetVerified(),
+			// For ticket.verify's independent_approver, which matches approvers by e-mail.
+			AuthorEmail:    strings.ToLower(c.GetCommit().GetAuthor().GetEmail()),
+			CommitterEmail: strings.ToLower(c.GetCommit().GetCommitter().GetEmail()),
 		}
 		for _, p := range c.Parents {
 			pc.Parents = append(pc.Parents, p.GetSHA())

@@ -123,8 +123,10 @@ func TestConvertCommitsCoAuthors(t *testing.T) {
 	}
 	got := convertCommits(in)
 	want := []policy.Commit{
-		{SHA: "c1", Parents: []string{"b0"}, Author: "alice", Committer: "web-flow", CoAuthors: []string{"bob", "carol"}, Message: in[0].GetCommit().GetMessage()},
-		{SHA: "c2", Parents: []string{"c1"}, Author: "bob", Committer: "", CoAuthors: []string{"Dee Writer", "alice"}, Message: in[1].GetCommit().GetMessage()},
+		{SHA: "c1", Parents: []string{"b0"}, Author: "alice", Committer: "web-flow", CoAuthors: []string{"bob", "carol"}, Message: in[0].GetCommit().GetMessage(),
+			AuthorEmail: "alice@corp.example", CommitterEmail: "noreply@github.com"},
+		{SHA: "c2", Parents: []string{"c1"}, Author: "bob", Committer: "", CoAuthors: []string{"Dee Writer", "alice"}, Message: in[1].GetCommit().GetMessage(),
+			AuthorEmail: "bob@corp.example", CommitterEmail: "unknown@corp.example"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("convertCommits =\n%#v\nwant\n%#v", got, want)

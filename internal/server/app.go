@@ -47,6 +47,7 @@ func (s *Server) startApp() error {
 		Clients: clients, Store: s.store, Gatherer: facts.New(), Policies: policies, Metrics: s.metrics,
 		CheckName: cfg.Policy.CheckName, Missing: cfg.Policy.Missing, Now: s.now,
 	}
+	s.tickets.attach(ev)
 	base := &handler.Base{Store: s.store, Clients: clients, Evaluator: ev, AppID: cfg.GitHub.App.IntegrationID,
 		PolicyPath: cfg.Policy.File, MaxBackfill: 100, Now: s.now}
 	handlers := []githubapp.EventHandler{
@@ -83,6 +84,7 @@ func (s *Server) startApp() error {
 	go func() { defer a.wg.Done(); w.run(ctx) }()
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); s.watchOverdueReviews(ctx) }()
+	go func() { defer a.wg.Done(); s.tickets.watcher.Run(ctx) }()
 	if !cfg.Recovery.Disabled {
 		loops, err := s.recoveryLoops(clients, ev)
 		if err != nil {

@@ -45,6 +45,7 @@ type Server struct {
 
 	signKey ed25519.PrivateKey // signs the audit chain and its checkpoints
 	bg      sync.WaitGroup     // the checkpointer, stopped by Shutdown
+	tickets *ticketSystems     // Jira/ServiceNow reads, their webhooks, the Watcher
 
 	mu      sync.Mutex
 	running *app // set once credentials exist
@@ -67,6 +68,11 @@ func New(cfg config.Config, st store.Store, logger zerolog.Logger) (*Server, err
 	if err := s.loadSigningKey(); err != nil {
 		return nil, err
 	}
+	ts, err := newTicketSystems(cfg.Tickets, s.metrics.Registry, logger, s.now)
+	if err != nil {
+		return nil, err
+	}
+	s.tickets = ts
 	if !cfg.HasCredentials() {
 		// Whoever opens the setup page first would choose which GitHub App this server
 		// trusts: the page only works with the token printed in the server's log.
@@ -146,6 +152,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/health", s.health)
 	mux.HandleFunc("/console/", s.serveConsole)
 	mux.HandleFunc("/console", s.serveConsole)
+	s.tickets.routes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if s.setup != nil { // the setup pages also say "registered" once done
