@@ -84,6 +84,7 @@ func (s *Server) startApp() error {
 	go func() { defer a.wg.Done(); w.run(ctx) }()
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); s.watchOverdueReviews(ctx) }()
+	a.wg.Add(1)
 	go func() { defer a.wg.Done(); s.tickets.watcher.Run(ctx) }()
 	if !cfg.Recovery.Disabled {
 		loops, err := s.recoveryLoops(clients, ev)
