@@ -65,7 +65,8 @@ func (g *Gate) pullsOf(ctx context.Context, client *github.Client, r Request) ([
 // evaluated afresh and that decision recorded under subject.
 func (g *Gate) deployedPR(ctx context.Context, client *github.Client, r Request, pr *github.PullRequest, subject string) (policy.DeployedPR, PREvidence, error) {
 	n := pr.GetNumber()
-	dp := policy.DeployedPR{Number: n, Author: pr.GetUser().GetLogin(), Merged: pr.GetMerged() || pr.MergedAt != nil}
+	dp := policy.DeployedPR{Number: n, Author: pr.GetUser().GetLogin(), Merged: pr.GetMerged() || pr.MergedAt != nil,
+		Title: pr.GetTitle(), Body: pr.GetBody(), Branch: pr.GetHead().GetRef()} // where change_request looks for its reference
 	ev := PREvidence{Number: n}
 	merge, err := g.Store.Latest(ctx, store.Filter{Repo: r.FullName(), PR: n, Kinds: []store.Kind{store.KindMerge}})
 	switch {

@@ -75,6 +75,7 @@ func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, run
 		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
 	}
 	rf.Checks = append(rf.Checks, checks...)
+	g.addChangeRequests(ctx, loaded.Policy, &rf.DeploymentFacts)
 	d := opts.Evaluate(loaded.Policy, rf.DeploymentFacts)
 	if d.State == policy.DeploymentRejected && !dep.Person && dep.Note != "" {
 		d.Reason += " (" + dep.Note + ")"
