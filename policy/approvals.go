@@ -26,6 +26,9 @@ type reviewer struct {
 	// (-1 for none).
 	involved                                bool
 	authored, committed, coAuthored, pushed int
+	// maybeCoAuthor is the first unresolved co-author trailer this reviewer could be
+	// (index into Facts.UnresolvedCoAuthors, -1 for none).
+	maybeCoAuthor int
 }
 
 // involve fills in where rv took part in the change.
@@ -34,23 +37,30 @@ func (e *evaluator) involve(rv *reviewer) {
 		return
 	}
 	rv.involved = true
-	rv.authored, rv.committed, rv.coAuthored, rv.pushed = -1, -1, -1, -1
+	rv.authored, rv.committed, rv.coAuthored, rv.pushed, rv.maybeCoAuthor = -1, -1, -1, -1, -1
 	login := rv.login
 	for i := range e.f.Commits {
 		c := &e.f.Commits[i]
-		if rv.authored < 0 && c.Author == login {
+		if rv.authored < 0 && sameLogin(c.Author, login) {
 			rv.authored = i
 		}
-		if rv.committed < 0 && c.Committer == login && login != webFlow {
+		if rv.committed < 0 && sameLogin(c.Committer, login) && !sameLogin(login, webFlow) {
 			rv.committed = i
 		}
-		if rv.coAuthored < 0 && slices.Contains(c.CoAuthors, login) {
+		if rv.coAuthored < 0 && containsLogin(c.CoAuthors, login) {
 			rv.coAuthored = i
 		}
 	}
 	for i := range e.f.Pushes {
-		if e.f.Pushes[i].Pusher == login {
+		if sameLogin(e.f.Pushes[i].Pusher, login) {
 			rv.pushed = i
+			break
+		}
+	}
+	usr, _ := e.user(login)
+	for i := range e.f.UnresolvedCoAuthors {
+		if couldBe(&e.f.UnresolvedCoAuthors[i], login, usr) {
+			rv.maybeCoAuthor = i
 			break
 		}
 	}
@@ -73,7 +83,7 @@ func (e *evaluator) latestReviews() []reviewer {
 	}
 	slices.SortFunc(idx, func(a, b int) int {
 		x, y := &rs[a], &rs[b]
-		if c := strings.Compare(x.User, y.User); c != 0 {
+		if c := strings.Compare(strings.ToLower(x.User), strings.ToLower(y.User)); c != 0 {
 			return c
 		}
 		if c := compareTime(x.SubmittedAt, y.SubmittedAt); c != 0 {
@@ -89,7 +99,7 @@ func (e *evaluator) latestReviews() []reviewer {
 	})
 	out := make([]reviewer, 0, len(idx))
 	for k, i := range idx {
-		if k+1 < len(idx) && rs[idx[k+1]].User == rs[i].User {
+		if k+1 < len(idx) && sameLogin(rs[idx[k+1]].User, rs[i].User) {
 			continue // a later review of the same user follows
 		}
 		out = append(out, reviewer{login: rs[i].User, review: &rs[i]})
@@ -102,14 +112,14 @@ func isBot(login string) bool { return strings.HasSuffix(login, "[bot]") }
 
 // ineligible returns why login may not approve under a, or "" when they may.
 func (e *evaluator) ineligible(login string, a *Approvals) string {
-	listed := slices.Contains(a.Users, login)
+	listed := containsLogin(a.Users, login)
 	if isBot(login) {
 		if listed {
 			return ""
 		}
 		return login + " is a bot not listed in from.users"
 	}
-	u, known := e.f.Users[login]
+	u, known := e.user(login)
 	if !listed && (len(a.Users) > 0 || len(a.Teams) > 0) {
 		inTeam := false
 		for _, t := range a.Teams {
@@ -162,7 +172,7 @@ func (a *Approvals) fromText() string {
 func (e *evaluator) dependent(rv *reviewer, a *Approvals) string {
 	f := e.f
 	login := rv.login
-	if login == f.PullRequest.Author {
+	if sameLogin(login, f.PullRequest.Author) {
 		return login + " is the author of the pull request"
 	}
 	e.involve(rv)
@@ -178,6 +188,10 @@ func (e *evaluator) dependent(rv *reviewer, a *Approvals) string {
 	if best >= 0 {
 		return login + verb + short(f.Commits[best].SHA)
 	}
+	if a.notCoAuthors && rv.maybeCoAuthor >= 0 {
+		return login + " could be the co-author of " + trailerText(&f.UnresolvedCoAuthors[rv.maybeCoAuthor]) +
+			", which matches no GitHub account"
+	}
 	if a.notPushers && rv.pushed >= 0 {
 		p := &f.Pushes[rv.pushed]
 		return login + " pushed " + short(p.After) + " at " + clock(p.At)
@@ -189,7 +203,7 @@ func (e *evaluator) approvals(a *Approvals) RequirementResult {
 	f := e.f
 	head := f.PullRequest.Head.SHA
 	revs := e.latestReviews()
-	q := RequirementResult{Kind: KindApprovals, Evidence: make([]Evidence, 0, len(revs))}
+	q := RequirementResult{Kind: KindApprovals, Evidence: make([]Evidence, 0, len(revs)+len(f.UnresolvedCoAuthors))}
 	var counted, blockers []string
 	for k := range revs {
 		rv := &revs[k]
@@ -226,6 +240,7 @@ func (e *evaluator) approvals(a *Approvals) RequirementResult {
 				Text: login + "'s review of " + short(r.CommitID) + " was dismissed"})
 		}
 	}
+	q.Evidence = append(q.Evidence, e.unresolvedEvidence()...)
 	switch {
 	case f.Truncated != nil && f.Truncated.Commits:
 		q.Status, q.Reason = StatusFail, "too many commits to verify"

@@ -26,6 +26,18 @@ type Facts struct {
 	// recorded before it existed. Every field is documented in docs/facts.md and
 	// policy/facts.schema.json: a new field is added to both (a test checks).
 	Version int `json:"version"`
+	// UnresolvedCoAuthors are the Co-authored-by trailers that matched no GitHub account
+	// (not a noreply e-mail, not an e-mail GitHub mapped in the PR's commits, not a
+	// reviewer's public name or e-mail). They are listed in the check run, and under
+	// `independent_of: [co_authors]` they exclude every reviewer they could be.
+	UnresolvedCoAuthors []UnresolvedCoAuthor `json:"unresolved_co_authors,omitempty"`
+}
+
+// UnresolvedCoAuthor is one Co-authored-by trailer that names no known account.
+type UnresolvedCoAuthor struct {
+	Commit string `json:"commit"` // the SHA of the commit whose message holds it
+	Name   string `json:"name"`
+	Email  string `json:"email"`
 }
 
 // Truncated marks lists that were cut at foureyes' fetch limits.
@@ -109,4 +121,10 @@ type Check struct {
 type User struct {
 	Permission string   `json:"permission"` // none, read, triage, write, maintain, admin
 	Teams      []string `json:"teams"`      // "org/slug", only teams the policy names
+	// Name and Email are the reviewer's public profile (GET /users/{login}), read when a
+	// co-author trailer could not be resolved; empty when not public or not read. A
+	// reviewer whose public name and e-mail both differ from an unresolved trailer is
+	// not that co-author; anyone else could be (docs/policy.md, "co_authors").
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
 }

@@ -50,7 +50,7 @@ func (p *Policy) RelevantUsers(f Facts) []string {
 		return out
 	}
 	for _, rv := range e.latestReviews() {
-		if rv.review.State == reviewDismissed || rv.login == f.PullRequest.Author || strings.HasSuffix(rv.login, "[bot]") {
+		if rv.review.State == reviewDismissed || sameLogin(rv.login, f.PullRequest.Author) || strings.HasSuffix(rv.login, "[bot]") {
 			continue
 		}
 		out = append(out, rv.login)

@@ -79,23 +79,30 @@ func noreplyLogin(email string) (string, bool) {
 }
 
 // ResolveCoAuthor names a co-author by GitHub login where that can be known without another
-// request: from a noreply e-mail, or from the same e-mail used as a commit author or
-// committer e-mail in this PR that GitHub mapped to a login (emailLogins, keys lower case).
-//
-// Otherwise the name is kept as written (the e-mail when there is no name). GitHub has no
-// REST lookup from e-mail to account, and the search API is rate-limited and
-// only finds public e-mails. A written name can never match a reviewer's login by
-// accident unless it is that exact string, so keeping it cannot let a co-author approve;
-// it records in the evidence who was credited, for the auditor.
+// request (resolveLogin); otherwise the name is kept as written (the e-mail when there is
+// no name), which records in the evidence who was credited. Such a trailer is also listed
+// in Facts.UnresolvedCoAuthors unless a reviewer's public profile resolves it
+// (resolveTrailers): the policy then fails closed for every reviewer it could be.
 func ResolveCoAuthor(c CoAuthor, emailLogins map[string]string) string {
-	if login, ok := noreplyLogin(c.Email); ok {
-		return login
-	}
-	if login := emailLogins[strings.ToLower(c.Email)]; login != "" && c.Email != "" {
+	if login, ok := resolveLogin(c, emailLogins); ok {
 		return login
 	}
 	if c.Name != "" {
 		return c.Name
 	}
 	return c.Email
+}
+
+// resolveLogin finds the account of a trailer from a noreply e-mail ("1234+BOB@" names
+// BOB, which the policy compares case-insensitively with bob), or from the same e-mail
+// used as a commit author or committer e-mail in this PR that GitHub mapped to a login
+// (emailLogins, keys lower case).
+func resolveLogin(c CoAuthor, emailLogins map[string]string) (string, bool) {
+	if login, ok := noreplyLogin(c.Email); ok {
+		return login, true
+	}
+	if login := emailLogins[strings.ToLower(c.Email)]; login != "" && c.Email != "" {
+		return login, true
+	}
+	return "", false
 }

@@ -63,9 +63,24 @@ func emailLogins(commits []*github.RepositoryCommit) map[string]string {
 // "web-flow" (commits made on github.com) is reported as GitHub gives it: the policy
 // decides to ignore it, and the evidence shows it.
 func convertCommits(commits []*github.RepositoryCommit) []policy.Commit {
+	out, _ := convertCommitsTrailers(commits)
+	return out
+}
+
+// pendingTrailer is a co-author trailer that neither a noreply e-mail nor a commit e-mail
+// resolved: reviewers' public profiles may still (resolveTrailers).
+type pendingTrailer struct {
+	commit int // index in the commits
+	slot   int // index in that commit's CoAuthors, which holds the name as written
+	ca     CoAuthor
+}
+
+// convertCommitsTrailers is convertCommits, also returning the trailers left unresolved.
+func convertCommitsTrailers(commits []*github.RepositoryCommit) ([]policy.Commit, []pendingTrailer) {
 	logins := emailLogins(commits)
 	out := make([]policy.Commit, 0, len(commits))
-	for _, c := range commits {
+	var pending []pendingTrailer
+	for i, c := range commits {
 		pc := policy.Commit{
 			SHA:       c.GetSHA(),
 			Parents:   []string{},
@@ -84,12 +99,26 @@ func convertCommits(commits []*github.RepositoryCommit) []policy.Commit {
 		seen := map[string]bool{}
 		for _, ca := range ParseCoAuthors(pc.Message) {
 			name := ResolveCoAuthor(ca, logins)
-			if !seen[name] {
-				seen[name] = true
+			if _, ok := resolveLogin(ca, logins); !ok {
+				pending = append(pending, pendingTrailer{commit: i, slot: len(pc.CoAuthors), ca: ca})
+			}
+			if !seen[strings.ToLower(name)] {
+				seen[strings.ToLower(name)] = true
 				pc.CoAuthors = append(pc.CoAuthors, name)
+			} else if n := len(pending); n > 0 && pending[n-1].commit == i && pending[n-1].ca == ca {
+				pending[n-1].slot = slicesIndexFold(pc.CoAuthors, name)
 			}
 		}
 		out = append(out, pc)
 	}
-	return out
+	return out, pending
+}
+
+func slicesIndexFold(list []string, s string) int {
+	for i, v := range list {
+		if strings.EqualFold(v, s) {
+			return i
+		}
+	}
+	return -1
 }

@@ -33,6 +33,7 @@ type Gatherer struct {
 	files       *lru[filesEntry]   // key: owner/repo@headSHA...baseSHA
 	permissions *lru[string]       // key: owner/repo\x00login, with TTL
 	memberships *lru[bool]         // key: org/slug\x00login, with TTL
+	profiles    *lru[profile]      // key: lower-case login, with TTL (public name and e-mail)
 }
 
 // Option configures a Gatherer.
@@ -81,6 +82,7 @@ func New(opts ...Option) *Gatherer {
 	g.files = newLRU[filesEntry](g.cacheEntries)
 	g.permissions = newLRU[string](g.cacheEntries)
 	g.memberships = newLRU[bool](g.cacheEntries)
+	g.profiles = newLRU[profile](g.cacheEntries)
 	return g
 }
 

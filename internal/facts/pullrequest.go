@@ -46,7 +46,8 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 	if pr.GetCommits() > g.maxCommits {
 		commitsTrunc = true
 	}
-	f.Commits = convertCommits(commits)
+	var pending []pendingTrailer
+	f.Commits, pending = convertCommitsTrailers(commits)
 
 	shas := map[string]bool{}
 	if headSHA != "" {
@@ -64,6 +65,13 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 
 	if f.Reviews, err = prReviews(ctx, client, owner, repo, number, &st); err != nil {
 		return policy.Facts{}, st, err
+	}
+	var profiles map[string]profile
+	if len(pending) > 0 {
+		if profiles, err = g.reviewerProfiles(ctx, client, &f, &st); err != nil {
+			return policy.Facts{}, st, fmt.Errorf("reviewers of %s/%s#%d: %w", owner, repo, number, err)
+		}
+		resolveTrailers(&f, pending, profiles)
 	}
 	if f.Checks, err = checkResults(ctx, client, owner, repo, headSHA, &st); err != nil {
 		return policy.Facts{}, st, fmt.Errorf("checks of %s/%s#%d: %w", owner, repo, number, err)
@@ -91,6 +99,7 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 		}
 		f.Users = users
 	}
+	withProfiles(f.Users, profiles)
 	zerolog.Ctx(ctx).Debug().Str("github_sha", headSHA).Int("github_requests", st.Requests).
 		Int("github_not_modified", st.NotModified).Int("facts_cache_hits", st.CacheHits).
 		Int("commits", len(f.Commits)).Int("changed_files", len(f.ChangedFiles)).Msg("gathered pull request facts")

@@ -82,9 +82,11 @@ func TestPullRequestFullGather(t *testing.T) {
 	}
 	golden(t, "pr_full.golden.json", f)
 
-	// PR, commits, reviews, check runs, statuses, files, then for bob, carol, dan, erin,
-	// frank one permission and two memberships each; "Eve Outside" is not a login.
-	wantRequests := 6 + 5*3
+	// PR, commits, reviews, check runs, statuses, files, the public profiles of the three
+	// reviewers (the trailer "Eve Outside" is unresolved: a profile might resolve it), then
+	// for bob, carol, dan, erin, frank one permission and two memberships each; "Eve
+	// Outside" is not a login.
+	wantRequests := 6 + 3 + 5*3
 	if st != (Stats{Requests: wantRequests}) {
 		t.Errorf("stats = %+v, want %d requests", st, wantRequests)
 	}
@@ -136,9 +138,9 @@ func TestPullRequestSecondGatherIsFree(t *testing.T) {
 	if !reflect.DeepEqual(first, second) {
 		t.Errorf("second gather differs:\n%+v\n%+v", first, second)
 	}
-	// PR, reviews, check runs, statuses revalidated (304); commits, files and the 15
-	// permission/membership answers from foureyes' caches.
-	if want := (Stats{Requests: 4, NotModified: 4, CacheHits: 2 + 15}); st != want {
+	// PR, reviews, check runs, statuses revalidated (304); commits, files, the 3 reviewer
+	// profiles and the 15 permission/membership answers from foureyes' caches.
+	if want := (Stats{Requests: 4, NotModified: 4, CacheHits: 2 + 3 + 15}); st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
 	if st.Charged() != 0 {
@@ -183,11 +185,11 @@ func TestPullRequestMembershipCacheTTL(t *testing.T) {
 		advance   time.Duration
 		change    func()
 		lookups   int
-		cacheHits int // commits, files, permission, membership
+		cacheHits int // commits, files, permission, membership, 3 reviewer profiles
 		wantTeams []string
 	}{
 		{"cold", 0, nil, 2, 0, []string{"acme/payments-reviewers"}},
-		{"within TTL, even if GitHub changed", 9 * time.Minute, func() { e.s.SetTeamMembers("acme", "payments-reviewers", "frank") }, 0, 4, []string{"acme/payments-reviewers"}},
+		{"within TTL, even if GitHub changed", 9 * time.Minute, func() { e.s.SetTeamMembers("acme", "payments-reviewers", "frank") }, 0, 7, []string{"acme/payments-reviewers"}},
 		{"after TTL", time.Minute, nil, 2, 2, []string{}},
 	}
 	for _, s := range steps {

@@ -43,6 +43,7 @@ func (s *Server) routes() {
 	hf("GET "+repo+"/collaborators/{user}/permission", s.withRepo(s.handlePermission))
 	hf("GET "+v3+"/orgs/{org}/teams/{slug}/memberships/{user}", s.handleTeamMembership)
 	hf("GET "+v3+"/orgs/{org}/teams/{slug}/members", s.handleTeamMembers)
+	hf("GET "+v3+"/users/{user}", s.handleGetUser)
 
 	// Deployments.
 	hf("POST "+repo+"/actions/runs/{run}/deployment_protection_rule", s.withRepo(s.handleDeploymentProtectionRule))

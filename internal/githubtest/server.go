@@ -38,6 +38,7 @@ type Server struct {
 	installations     map[int64]*installation
 	repos             map[string]*Repo // lower-case full name
 	teams             map[string]map[string]bool
+	profiles          map[string]UserProfile // lower-case login; see users.go
 	tokens            map[string]issuedToken
 	requests          []Request
 	checkWrites       map[string][]CheckRunWrite

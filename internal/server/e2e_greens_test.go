@@ -236,3 +236,60 @@ func TestMergeRetargetedBeforeEditedEvent(t *testing.T) {
 		}
 	})
 }
+
+// Co-authored-by trailers must exclude the reviewer they name: through a noreply e-mail in
+// any case, through the reviewer's public name or e-mail, and, when a trailer matches no
+// account, for every reviewer it could be.
+func TestCoAuthorTrailerResolvesToReviewer(t *testing.T) {
+	cases := []struct {
+		name    string
+		trailer string
+		setup   func(h *e2etest.Harness)
+		wantWhy string
+	}{
+		{name: "public name", trailer: "Bob Builder <bob@acme.example>", wantWhy: "bob co-authored",
+			setup: func(h *e2etest.Harness) {
+				h.GH.SetUserProfile("bob", githubtest.UserProfile{Name: "Bob Builder", Email: "builder@home.example"})
+			}},
+		{name: "public e-mail", trailer: "B. <builder@home.example>", wantWhy: "bob co-authored",
+			setup: func(h *e2etest.Harness) {
+				h.GH.SetUserProfile("bob", githubtest.UserProfile{Name: "Robert", Email: "builder@home.example"})
+			}},
+		{name: "noreply in upper case", trailer: "Bob <1234+BOB@users.noreply.github.com>", wantWhy: "bob co-authored"},
+		{name: "unresolved, no public profile", trailer: "Bob Builder <bob@acme.example>", wantWhy: "bob could be the co-author"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := strictHarness(t)
+			if tc.setup != nil {
+				tc.setup(h)
+			}
+			pr := h.OpenPR(e2etest.PRSpec{Number: 70, Author: "alice", Commits: []githubtest.Commit{
+				{SHA: e2etest.SHA("pr70-c1"), Author: "alice", Committer: "alice", Message: "pair work\n\nCo-authored-by: " + tc.trailer},
+			}})
+			h.PassBuild(pr.HeadSHA)
+			h.Approve(70, "bob")
+			h.WaitIdle()
+			run := h.CheckRun(pr.HeadSHA, func(githubtest.CheckRun) bool { return true })
+			if run.Status != "in_progress" || !strings.Contains(run.Output.Text, tc.wantWhy) {
+				t.Fatalf("bob's approval should not count (%q); run %s/%s:\n%s", tc.wantWhy, run.Status, run.Conclusion, run.Output.Text)
+			}
+		})
+	}
+	t.Run("unresolved trailer is listed, a reviewer it cannot be counts", func(t *testing.T) {
+		h := strictHarness(t)
+		h.GH.SetUserProfile("carol", githubtest.UserProfile{Name: "Carol Checker", Email: "carol@acme.example"})
+		pr := h.OpenPR(e2etest.PRSpec{Number: 71, Author: "alice", Commits: []githubtest.Commit{
+			{SHA: e2etest.SHA("pr71-c1"), Author: "alice", Committer: "alice", Message: "pair work\n\nCo-authored-by: Someone <someone@elsewhere.example>"},
+		}})
+		h.PassBuild(pr.HeadSHA)
+		h.Approve(71, "bob")
+		h.WaitIdle()
+		run := h.CheckRun(pr.HeadSHA, e2etest.InProgress)
+		if !strings.Contains(run.Output.Text, "someone@elsewhere.example") || !strings.Contains(run.Output.Text, "matches no GitHub account") {
+			t.Errorf("the unresolved trailer should be listed:\n%s", run.Output.Text)
+		}
+		h.Approve(71, "carol")
+		h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+	})
+}

@@ -1,0 +1,54 @@
+package githubtest
+
+import (
+	"net/http"
+	"strings"
+)
+
+// UserProfile is a user's public profile (GET /users/{username}): the display name and
+// the public e-mail, each empty when the user has not made it public (GitHub answers null).
+type UserProfile struct {
+	Login string // canonical case; defaults to the login asked for
+	Name  string
+	Email string
+}
+
+// SetUserProfile sets the public profile GET /users/{login} answers for login.
+func (s *Server) SetUserProfile(login string, p UserProfile) {
+	if p.Login == "" {
+		p.Login = login
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.profiles == nil {
+		s.profiles = map[string]UserProfile{}
+	}
+	s.profiles[strings.ToLower(login)] = p
+}
+
+// handleGetUser answers GET /users/{username} like GitHub: the public profile, with name
+// and email null when not public. Every syntactically valid login exists in the fake
+// (tests name users without registering them); "ghost-404" style unknown users can be
+// simulated with Fail.
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) {
+	login := r.PathValue("user")
+	s.mu.Lock()
+	p, ok := s.profiles[strings.ToLower(login)]
+	s.mu.Unlock()
+	if !ok {
+		p = UserProfile{Login: login}
+	}
+	u := userJSON(p.Login).(map[string]any)
+	nullable := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
+	}
+	u["name"], u["email"] = nullable(p.Name), nullable(p.Email)
+	u["company"], u["blog"], u["location"], u["bio"], u["hireable"] = nil, "", nil, nil, nil
+	u["url"] = s.APIURL + "users/" + p.Login
+	u["public_repos"], u["followers"], u["following"] = 0, 0, 0
+	u["created_at"], u["updated_at"] = ts(baseTime), ts(baseTime)
+	writeJSON(w, http.StatusOK, u)
+}
