@@ -26,6 +26,7 @@ type Config struct {
 	Deployments    Deployments `yaml:"deployments"`
 	Recovery       Recovery    `yaml:"recovery"`
 	Console        Console     `yaml:"console"`
+	Health         Health      `yaml:"health"`
 	Workers        int         `yaml:"workers"`
 	CoalesceWindow Duration    `yaml:"coalesce_window"`
 	Retry          Retry       `yaml:"retry"`
@@ -134,6 +135,14 @@ type AuditCheckpoints struct {
 	// Targets: "log" (a log line), "file:PATH" (a JSON line appended to PATH), or
 	// "none". Default: [log].
 	Targets []string `yaml:"targets"`
+}
+
+// Health configures the control-health probe (internal/health): every repository's
+// default-branch rules are read at start and every interval (and on ruleset, branch
+// protection and default-branch webhooks, which disabled does not turn off).
+type Health struct {
+	Interval Duration `yaml:"interval"` // default 24h
+	Disabled bool     `yaml:"disabled"` // no probe at start or on the interval
 }
 
 // Retry bounds how often a delivery is retried after transient GitHub failures.
@@ -252,6 +261,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Recovery.SweepInterval == 0 {
 		c.Recovery.SweepInterval = Duration(time.Hour)
+	}
+	if c.Health.Interval == 0 {
+		c.Health.Interval = Duration(24 * time.Hour)
 	}
 	def(&c.LogLevel, "info")
 	if c.Console.SessionTTL == 0 {

@@ -96,6 +96,7 @@ func (h *Harness) baseConfig(t testing.TB) config.Config {
 		"FOUREYES_RETRY_BASE_DELAY=20ms",
 		"FOUREYES_RETRY_MAX_DELAY=200ms",
 		"FOUREYES_RECOVERY_DISABLED=true",
+		"FOUREYES_HEALTH_DISABLED=true",
 		"FOUREYES_LOG_LEVEL=debug",
 	}
 	cfg, err := config.Load("", env)

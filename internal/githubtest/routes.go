@@ -45,6 +45,10 @@ func (s *Server) routes() {
 	hf("GET "+v3+"/orgs/{org}/teams/{slug}/members", s.handleTeamMembers)
 	hf("GET "+v3+"/users/{user}", s.handleGetUser)
 
+	// Rules and branch protection (control health).
+	hf("GET "+repo+"/rules/branches/{branch...}", s.withRepo(s.handleBranchRules))
+	hf("GET "+repo+"/branches/{branch}/protection", s.withRepo(s.handleBranchProtection))
+
 	// Deployments.
 	hf("POST "+repo+"/actions/runs/{run}/deployment_protection_rule", s.withRepo(s.handleDeploymentProtectionRule))
 

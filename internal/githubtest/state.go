@@ -185,6 +185,11 @@ type Repo struct {
 	permissions map[string]string
 	commitPulls map[string][]int
 	branches    map[string]string // branch -> sha
+	// Control health (rules.go): rules in force per branch, classic protection per branch,
+	// and whether the app may read classic protection (administration: read).
+	rules          map[string][]map[string]any
+	protection     map[string]map[string]any
+	adminForbidden bool
 }
 
 // AddInstallation registers an installation of the app on account (an org or user login).

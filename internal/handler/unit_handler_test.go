@@ -15,6 +15,7 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 
 	"github.com/foureyes/foureyes/internal/deploy"
+	"github.com/foureyes/foureyes/internal/health"
 	"github.com/foureyes/foureyes/internal/store"
 )
 
@@ -108,7 +109,8 @@ type eventHandler interface {
 
 func allHandlers(b *Base) []eventHandler {
 	return []eventHandler{&PullRequest{b}, &PullRequestReview{b}, &CheckRun{b}, &CheckSuite{b}, &Status{b},
-		&Push{b}, &MergeGroup{b}, &Installation{b}, &DeploymentEvents{b}, &DeploymentProtectionRule{Base: b}}
+		&Push{b}, &MergeGroup{b}, &Installation{b}, &DeploymentEvents{b}, &DeploymentProtectionRule{Base: b},
+		&ControlHealth{Base: b, Prober: &health.Prober{Clients: b.Clients, Store: b.Store, AppID: b.AppID, CheckName: "foureyes"}}}
 }
 
 // needsEvaluator says whether a payload reaches a path this test cannot build: the
@@ -147,6 +149,9 @@ var handlerSeeds = map[string][]string{
 	"deployment":                {`{"action":"created","deployment":{"id":1,"sha":"s","environment":"prod","creator":{"login":"c"}},"workflow_run":{"id":9},"repository":{"full_name":"o/r"}}`, `{}`},
 	"deployment_status":         {`{"action":"created","deployment_status":{"state":"success","environment":"prod"},"deployment":{"id":1}}`, `{}`},
 	"deployment_review":         {`{"action":"approved","environment":"prod","approver":{"login":"a"},"workflow_run":{"id":9,"head_sha":"s"},"workflow_job_runs":[{"environment":"e"}]}`, `{}`, `{"workflow_job_runs":null}`},
+	"repository_ruleset":        {`{"action":"edited","repository_ruleset":{"id":1},"repository":{"name":"r","owner":{"login":"o"}},"installation":{"id":1}}`, `{"action":"created","organization":{"login":"o"}}`},
+	"branch_protection_rule":    {`{"action":"deleted","rule":{"name":"main"},"repository":{"name":"r","owner":{"login":"o"}},"installation":{"id":1}}`, `{"repository":null}`},
+	"repository":                {`{"action":"edited","changes":{"default_branch":{"from":"master"}},"repository":{"name":"r","owner":{"login":"o"}},"installation":{"id":1}}`, `{"action":"edited","changes":{}}`, `{"action":"renamed"}`},
 	"deployment_protection_rule": {`{"action":"requested","environment":"prod","event":"push","deployment_callback_url":"https://api.github.com/repos/o/r/actions/runs/1/deployment_protection_rule"}`,
 		`{"action":"other"}`, `{}`},
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/foureyes/foureyes/internal/facts"
 	"github.com/foureyes/foureyes/internal/ghclient"
 	"github.com/foureyes/foureyes/internal/handler"
+	"github.com/foureyes/foureyes/internal/health"
 	"github.com/foureyes/foureyes/policy"
 )
 
@@ -48,6 +49,8 @@ func (s *Server) startApp() error {
 		CheckName: cfg.Policy.CheckName, Missing: cfg.Policy.Missing, Now: s.now,
 	}
 	s.tickets.attach(ev)
+	prober := &health.Prober{Clients: clients, Store: s.store, AppID: cfg.GitHub.App.IntegrationID,
+		CheckName: cfg.Policy.CheckName, Now: s.now}
 	base := &handler.Base{Store: s.store, Clients: clients, Evaluator: ev, AppID: cfg.GitHub.App.IntegrationID,
 		PolicyPath: cfg.Policy.File, MaxBackfill: 100, Now: s.now}
 	handlers := []githubapp.EventHandler{
@@ -58,6 +61,7 @@ func (s *Server) startApp() error {
 			Metrics: s.metrics, APIURL: cfg.GitHub.V3APIURL, RejectUnknown: cfg.Deployments.RejectUnknown, Now: s.now}},
 		&handler.DeploymentEvents{Base: base},
 		&handler.AppAuthorization{Base: base},
+		&handler.ControlHealth{Base: base, Prober: prober},
 	}
 	byEvent := map[string]githubapp.EventHandler{}
 	for _, h := range handlers {
@@ -94,6 +98,12 @@ func (s *Server) startApp() error {
 		}
 		a.wg.Add(1)
 		go func() { defer a.wg.Done(); _ = loops.Run(ctx) }()
+	}
+	if !cfg.Health.Disabled {
+		loop := &health.Loop{Prober: prober, App: clients.NewAppClient, Leader: s.store, Every: cfg.Health.Interval.D(),
+			Log: s.logger.With().Str("component", "health").Logger()}
+		a.wg.Add(1)
+		go func() { defer a.wg.Done(); _ = loop.Run(ctx) }()
 	}
 	if err := s.startConsole(clients); err != nil {
 		cancel()

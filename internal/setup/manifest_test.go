@@ -20,7 +20,7 @@ func TestAppManifestPermissions(t *testing.T) {
 	wantPerms := map[string]string{
 		"metadata": "read", "pull_requests": "write", "checks": "write", "statuses": "read",
 		"contents": "read", "deployments": "write", "actions": "read", "merge_queues": "read",
-		"members": "read",
+		"members": "read", "administration": "read",
 	}
 	got := map[string]string{}
 	for _, p := range m.permissions() {
@@ -29,8 +29,9 @@ func TestAppManifestPermissions(t *testing.T) {
 	if !reflect.DeepEqual(got, wantPerms) {
 		t.Errorf("permissions = %v, want %v", got, wantPerms)
 	}
-	wantEvents := []string{"check_run", "check_suite", "deployment", "deployment_protection_rule", "deployment_review",
-		"deployment_status", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push", "status"}
+	wantEvents := []string{"branch_protection_rule", "check_run", "check_suite", "deployment", "deployment_protection_rule", "deployment_review",
+		"deployment_status", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push", "repository",
+		"repository_ruleset", "status"}
 	events := m.events()
 	sort.Strings(events)
 	if !reflect.DeepEqual(events, wantEvents) {

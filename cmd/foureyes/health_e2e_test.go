@@ -1,0 +1,58 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/githubtest"
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+// Control health through the real server: ruleset, branch protection and default-branch
+// webhooks each re-probe the repository against the fake GitHub; a control_health record
+// is appended on every change of state, and `audit health` shows the intervals.
+func TestControlHealthFromWebhooks(t *testing.T) {
+	h := e2etest.Start(t)
+	states := func() []string {
+		var out []string
+		for _, r := range h.Records(store.Filter{Kinds: []store.Kind{store.KindControlHealth}}) {
+			out = append(out, r.Subject+"="+r.Outcome)
+		}
+		return out
+	}
+	h.Repo.SetBranchRules("main", githubtest.RequiredCheckRule("foureyes", h.GH.AppID, 21), githubtest.PullRequestRule(1, 21))
+	h.Send("repository_ruleset", githubtest.RulesetEvent(h.Repo, "created", 21, "admin"))
+	h.WaitIdle()
+	h.Send("repository_ruleset", githubtest.RulesetEvent(h.Repo, "edited", 21, "admin")) // nothing changed
+	h.WaitIdle()
+	h.Repo.SetBranchRules("main", githubtest.RequiredCheckRule("foureyes", 0, 21), githubtest.PullRequestRule(1, 21))
+	h.Send("repository_ruleset", githubtest.RulesetEvent(h.Repo, "edited", 21, "admin"))
+	h.WaitIdle()
+	h.Repo.SetBranchRules("main")
+	h.Send("repository_ruleset", githubtest.RulesetEvent(h.Repo, "deleted", 21, "admin"))
+	h.WaitIdle()
+	h.Repo.SetBranchProtection("release", map[string]int64{"foureyes": h.GH.AppID}, true)
+	h.Send("branch_protection_rule", githubtest.BranchProtectionRuleEvent(h.Repo, "created", "release", "admin"))
+	h.WaitIdle() // still missing on main: no record
+	h.Repo.SetDefaultBranch("release")
+	h.Send("repository", githubtest.RepositoryDefaultBranchEvent(h.Repo, "main", "admin"))
+	h.WaitIdle()
+
+	want := []string{"branch:main=enforced", "branch:main=unpinned", "branch:main=missing", "branch:release=enforced"}
+	if got := states(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("control_health records %v, want %v", got, want)
+	}
+	out, code := runAuditCLI(t, "audit", "health", "--store", h.DSN, "--since", "2020-01-01")
+	if code != 0 {
+		t.Fatalf("audit health: exit %d: %s", code, out)
+	}
+	for _, w := range []string{"not probed", "enforced", "unpinned", "missing", "release", "acme/payments: NOT enforced for the whole period"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("audit health does not show %q:\n%s", w, out)
+		}
+	}
+	if out, code = runAuditCLI(t, "audit", "verify", "--store", h.DSN); code != 0 {
+		t.Errorf("verify: %s", out)
+	}
+}

@@ -1,0 +1,123 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/rs/zerolog"
+
+	"github.com/foureyes/foureyes/internal/store"
+)
+
+// LeaderLock is the Store.TryLead name of the daily probe.
+const LeaderLock = "foureyes-control-health"
+
+// DefaultEvery is how often every repository is probed.
+const DefaultEvery = 24 * time.Hour
+
+// Loop probes every repository of every installation at start and then every Every, on
+// one replica at a time.
+type Loop struct {
+	Prober *Prober
+	App    func() (*github.Client, error) // the app (JWT) client, to list installations
+	Leader store.Leader
+	Every  time.Duration
+	Log    zerolog.Logger
+}
+
+// Run blocks until ctx ends. A failed round is logged and tried again next time.
+func (l *Loop) Run(ctx context.Context) error {
+	every := l.Every
+	if every <= 0 {
+		every = DefaultEvery
+	}
+	t := time.NewTicker(min(every, time.Hour))
+	defer t.Stop()
+	var last time.Time
+	for {
+		if time.Since(last) >= every {
+			release, ok, err := l.Leader.TryLead(ctx, LeaderLock)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				l.Log.Error().Err(err).Msg("control health: cannot try for leadership")
+			case ok:
+				n, err := l.ProbeAll(ctx)
+				release()
+				if err != nil && ctx.Err() == nil {
+					l.Log.Error().Err(err).Int("probed", n).Msg("control health round incomplete; retried next round")
+				} else {
+					l.Log.Info().Int("probed", n).Msg("control health probed")
+				}
+				last = time.Now()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// ProbeAll probes every repository the app is installed on and returns how many it probed.
+// It goes on after a repository fails and returns the first error.
+func (l *Loop) ProbeAll(ctx context.Context) (int, error) {
+	app, err := l.App()
+	if err != nil {
+		return 0, err
+	}
+	var first error
+	n := 0
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		insts, resp, err := app.Apps.ListInstallations(ctx, opts)
+		if err != nil {
+			return n, fmt.Errorf("list installations: %w", err)
+		}
+		for _, in := range insts {
+			if !in.GetSuspendedAt().IsZero() {
+				continue
+			}
+			c, err := l.Prober.Clients.NewInstallationClient(in.GetID())
+			if err != nil {
+				first = firstErr(first, err)
+				continue
+			}
+			ropts := &github.ListOptions{PerPage: 100}
+			for {
+				page, rresp, err := c.Apps.ListRepos(ctx, ropts)
+				if err != nil {
+					first = firstErr(first, fmt.Errorf("repositories of installation %d: %w", in.GetID(), err))
+					break
+				}
+				for _, r := range page.Repositories {
+					if r.GetArchived() {
+						continue
+					}
+					if _, err := l.Prober.Probe(ctx, in.GetID(), r.GetOwner().GetLogin(), r.GetName(), ""); err != nil {
+						first = firstErr(first, err)
+						continue
+					}
+					n++
+				}
+				if rresp.NextPage == 0 {
+					break
+				}
+				ropts.Page = rresp.NextPage
+			}
+		}
+		if resp.NextPage == 0 {
+			return n, first
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func firstErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
