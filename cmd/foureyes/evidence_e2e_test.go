@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -63,7 +64,11 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("verify: %s", out)
 		}
-		head := strings.Fields(out)[len(strings.Fields(out))-1]
+		m := regexp.MustCompile(`head ([0-9a-f]{64})`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("verify names no head: %s", out)
+		}
+		head := m[1]
 		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}} {
 			zip := filepath.Join(dir, "change"+args[0]+".zip")
 			out, code = runAuditCLI(t, append([]string{"audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--out", zip}, args...)...)
