@@ -90,6 +90,9 @@ func newAuditEvidenceVerifyCmd() *cobra.Command {
 			}
 			fmt.Fprintf(w, "verified %d records (%d of the change), %d decisions re-performed, head %d %s\n",
 				res.Records, res.ChangeRecords, res.Reperformed, res.Manifest.HeadSeq, res.Manifest.HeadHash)
+			if res.Signatures > 0 {
+				fmt.Fprintf(w, "%d signatures by key %s (compare with `foureyes audit pubkey`)\n", res.Signatures, res.SigningKey)
+			}
 			return nil
 		},
 	}

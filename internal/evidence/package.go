@@ -33,8 +33,8 @@ type ChangeQuery struct {
 // PackageOptions are what a package needs beyond the records.
 type PackageOptions struct {
 	Now func() time.Time // extraction time; time.Now when nil
-	// PublicKey is the audit log's signing public key, when records are signed (written
-	// into the manifest so the package names the key its signatures verify under).
+	// PublicKey is the audit log's signing public key (PEM), when the caller holds the
+	// app's key; else the key the log's signatures name is used.
 	PublicKey string
 	// Policies gives the exact policy texts by policy digest, for re-performance; nil
 	// leaves them out (the package then says so).
@@ -65,10 +65,14 @@ type PackageManifest struct {
 	// FirstSeq is the first record in records.jsonl: from there to the head every record
 	// is included (without documents unless it belongs to the change), so the change's
 	// records are proven to be in the chain that ends at the head.
-	FirstSeq      int64       `json:"first_seq"`
-	ChangeRecords []int64     `json:"change_records"` // seq of each record of the change
-	PublicKey     string      `json:"audit_public_key,omitempty"`
-	Files         []FileEntry `json:"files"` // every file but manifest.json, sorted by name
+	FirstSeq      int64   `json:"first_seq"`
+	ChangeRecords []int64 `json:"change_records"` // seq of each record of the change
+	// PublicKey is the audit log's Ed25519 signing key (PEM) when the log is signed; the
+	// package then holds signatures.jsonl. Compare it with `foureyes audit pubkey`.
+	PublicKey      string      `json:"audit_public_key,omitempty"`
+	KeyFingerprint string      `json:"audit_public_key_fingerprint,omitempty"`
+	KeySource      string      `json:"audit_public_key_source,omitempty"`
+	Files          []FileEntry `json:"files"` // every file but manifest.json, sorted by name
 }
 
 // Version is the version of this foureyes binary (module version and VCS revision).
@@ -142,6 +146,20 @@ func WritePackage(ctx context.Context, w io.Writer, src store.ChainReader, q Cha
 		return err
 	}
 	files["records.jsonl"] = lines.Bytes()
+	sigs, err := packageSignatures(ctx, src, m.FirstSeq, headSeq)
+	if err != nil {
+		return fmt.Errorf("signatures: %w", err)
+	}
+	if sigs != nil {
+		files["signatures.jsonl"] = sigs
+	}
+	if m.PublicKey == "" {
+		pk, err := audit.PublishKey(ctx, src, nil)
+		if err != nil {
+			return fmt.Errorf("audit public key: %w", err)
+		}
+		m.PublicKey, m.KeyFingerprint, m.KeySource = pk.PEM, pk.Fingerprint, pk.Source
+	}
 
 	// Each record's documents as stored, the check-run text of each decision, and the
 	// policy it was made under.

@@ -3,6 +3,7 @@ package evidence
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/ed25519"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -30,6 +31,12 @@ func changeStore(t *testing.T) interface {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if signed, ok := st.(interface{ SetSigningKey(ed25519.PrivateKey) }); ok {
+		_, priv, _ := ed25519.GenerateKey(nil)
+		signed.SetSigningKey(priv)
+	} else {
+		t.Fatal("the store cannot sign")
+	}
 	facts, _ := json.Marshal(policy.Facts{Repository: "acme/pay", PullRequest: policy.PullRequest{Number: 7, Title: `<script>alert("x")</script>`, Author: "alice"},
 		Commits: []policy.Commit{{SHA: "h1", Author: "alice"}}, Reviews: []policy.Review{{User: "bob", State: "APPROVED", CommitID: "h1", SubmittedAt: "2026-10-01T10:00:00Z"}},
 		Checks: []policy.Check{{Name: "build", Source: "check_run", App: "github-actions", Conclusion: "success"}}})
@@ -119,6 +126,9 @@ func TestPackageVerifiesOffline(t *testing.T) {
 	if !res.OK() {
 		t.Fatalf("a fresh package does not verify: %v", res.Problems)
 	}
+	if res.Signatures == 0 || res.SigningKey == "" || res.Manifest.PublicKey == "" {
+		t.Errorf("signatures not checked: %d by %q, manifest key %q", res.Signatures, res.SigningKey, res.Manifest.PublicKey)
+	}
 	if res.ChangeRecords != 5 || res.Records != 7 {
 		t.Errorf("checked %d records, %d of the change; want 7 and 5 (push, 2 decisions, merge, deployment)", res.Records, res.ChangeRecords)
 	}
@@ -164,6 +174,23 @@ func TestPackageTamperingIsDetected(t *testing.T) {
 		}, want: "record 5: record missing"},
 		{name: "removed file", tamper: func(f map[string][]byte) { delete(f, "records/7-deployment_decision.decision.json") },
 			want: "listed in the manifest but missing"},
+		{name: "signatures removed, manifest fixed", fixManifest: true, tamper: func(f map[string][]byte) { delete(f, "signatures.jsonl") },
+			want: "signatures.jsonl: missing"},
+		{name: "record appended by a forger", fixManifest: true, tamper: func(f map[string][]byte) {
+			// A correct SHA-256 link after the head, but no signature of the app's key.
+			lines := bytes.Split(bytes.TrimSpace(f["records.jsonl"]), []byte("\n"))
+			var last Row
+			_ = json.Unmarshal(lines[len(lines)-1], &last)
+			forged := Row{Seq: last.Seq + 1, ID: "x", RecordedAt: last.RecordedAt, Kind: "merge", Repository: "acme/pay", PR: 8, PrevHash: last.Hash}
+			rec, _ := forged.record()
+			forged.Hash = store.ComputeHash(rec, "", "")
+			b, _ := json.Marshal(forged)
+			f["records.jsonl"] = append(f["records.jsonl"], append(b, '\n')...)
+			var m PackageManifest
+			_ = json.Unmarshal(f["manifest.json"], &m)
+			m.HeadSeq, m.HeadHash = forged.Seq, forged.Hash
+			f["manifest.json"], _ = json.Marshal(m)
+		}, want: "records 9..9: not signed"},
 		{name: "wrong head", tamper: func(map[string][]byte) {}, head: strings.Repeat("ab", 32), want: "not in this package"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,6 +30,8 @@ type VerifyResult struct {
 	Manifest      PackageManifest
 	Records       int      // records checked in records.jsonl
 	ChangeRecords int      // of them, records of the change
+	Signatures    int      // signatures verified
+	SigningKey    string   // fingerprint of the key they verify under
 	Reperformed   int      // decisions re-evaluated
 	Problems      []string // empty when the package verifies
 }
@@ -84,6 +86,7 @@ func VerifyPackage(r io.ReaderAt, size int64, head string) (VerifyResult, error)
 	}
 	res.Records = len(rows)
 	checkChain(rows, m, head, bad)
+	res.SigningKey, res.Signatures = checkSignatures(files["signatures.jsonl"], rows, m, bad)
 	bySeq := map[int64]Row{}
 	for _, w := range rows {
 		bySeq[w.Seq] = w
