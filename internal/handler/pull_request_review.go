@@ -33,7 +33,7 @@ func (h *PullRequestReview) Handle(ctx context.Context, eventType, deliveryID st
 	if err := h.touchPR(ctx, inst, repo.GetFullName(), pr); err != nil {
 		return err
 	}
-	if pr.GetMerged() || pr.MergedAt != nil {
+	if pr.GetMerged() || !pr.GetMergedAt().IsZero() {
 		// A review after the merge may be the independent review an emergency change owes.
 		t := evaluate.Target{InstallationID: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(),
 			Number: pr.GetNumber(), DeliveryIDs: []string{deliveryID}}

@@ -17,6 +17,7 @@ import (
 	"github.com/foureyes/foureyes/internal/deploy"
 	"github.com/foureyes/foureyes/internal/health"
 	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
 )
 
 const hex40 = "0123456789abcdef0123456789abcdef01234567"
@@ -109,7 +110,7 @@ type eventHandler interface {
 
 func allHandlers(b *Base) []eventHandler {
 	return []eventHandler{&PullRequest{b}, &PullRequestReview{b}, &CheckRun{b}, &CheckSuite{b}, &Status{b},
-		&Push{b}, &MergeGroup{b}, &Installation{b}, &DeploymentEvents{b}, &DeploymentProtectionRule{Base: b},
+		&Push{b}, &MergeGroup{b}, &Installation{b}, &DeploymentEvents{b}, &DeploymentProtectionRule{Base: b}, &IssueComment{b},
 		&ControlHealth{Base: b, Prober: &health.Prober{Clients: b.Clients, Store: b.Store, AppID: b.AppID, CheckName: "foureyes"}}}
 }
 
@@ -124,6 +125,13 @@ func needsEvaluator(eventType string, payload []byte) bool {
 	case "deployment_protection_rule":
 		r, err := deploy.DecodeRequest("d", payload)
 		return err == nil && r.Action == "requested"
+	case "issue_comment":
+		var ev github.IssueCommentEvent
+		if json.Unmarshal(payload, &ev) != nil || ev.GetAction() != "created" || !ev.GetIssue().IsPullRequest() {
+			return false
+		}
+		_, isCommand := policy.ParseEmergencyCommand(ev.GetComment().GetBody())
+		return isCommand && !strings.HasSuffix(ev.GetComment().GetUser().GetLogin(), "[bot]") && ev.GetComment().GetUser().GetType() != "Bot"
 	}
 	return false
 }
@@ -136,6 +144,10 @@ var handlerSeeds = map[string][]string{
 		`{"action":"closed","pull_request":{"number":3,"merged":true}}`,
 		`{"action":"synchronize"}`,
 	},
+	"issue_comment": {`{"action":"created","issue":{"number":1,"pull_request":{"url":"u"}},"comment":{"id":1,"body":"LGTM","user":{"login":"a"}}}`,
+		`{"action":"created","issue":{"number":1},"comment":{"body":"/foureyes emergency INC-1 x"}}`,
+		`{"action":"created","issue":{"number":1,"pull_request":{}},"comment":{"body":"/foureyes emergency INC-1","user":{"login":"foureyes[bot]","type":"Bot"}}}`,
+		`{"action":"edited","issue":{"pull_request":{}},"comment":{"body":"/foureyes emergency INC-1"}}`, `{}`},
 	"pull_request_review": {`{"action":"submitted","review":{"state":"approved"},"pull_request":{"number":4},"repository":{"full_name":"o/r","name":"r","owner":{"login":"o"}}}`, `{"action":"dismissed"}`},
 	"check_run": {`{"action":"completed","check_run":{"head_sha":"` + hex40 + `","app":{"id":1},"pull_requests":[{"number":5,"base":{"repo":{"id":1}}},null]},"repository":{"id":1,"full_name":"o/r"}}`,
 		`{"action":"requested_action","check_run":{"app":{"id":99}}}`, `{"action":"requested_action","check_run":{"app":{"id":99}},"requested_action":{"identifier":"x"}}`,
