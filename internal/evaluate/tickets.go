@@ -24,5 +24,21 @@ func (e *Evaluator) ticketsRead(t Target, d decided) {
 	if e.TicketsRead == nil || d.Facts == nil {
 		return
 	}
-	e.TicketsRead(t, d.Facts.Tickets, d.Decision.Outcome != policy.OutcomePass)
+	e.TicketsRead(t, d.Facts.Tickets, waitsOnTicket(d.Decision))
+}
+
+// waitsOnTicket says whether a ticket requirement of the decision is not met yet: only
+// then is polling its tickets worth the requests.
+func waitsOnTicket(d policy.Decision) bool {
+	if d.Outcome == policy.OutcomePass {
+		return false
+	}
+	for _, r := range d.Rules {
+		for _, q := range r.Requirements {
+			if q.Kind == policy.KindTicket && q.Status != policy.StatusPass {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,15 +1,20 @@
 package server_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/foureyes/foureyes/internal/audit"
 	"github.com/foureyes/foureyes/internal/config"
 	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/evidence"
 	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/internal/tickets/ticketstest"
@@ -124,6 +129,7 @@ func TestJiraApprovalLaterTurnsCheckGreenByWebhook(t *testing.T) {
 			if text := run.Output.Summary + run.Output.Text + run.Output.Title; !strings.Contains(text, "PAY-61 is Approved, approved by dana at 2026-11-20 10:02") {
 				t.Errorf("check run lacks the evidence:\n%s", text)
 			}
+			assertSnapshotInEvidence(t, h, 61, snap.Digest)
 		})
 	}
 }
@@ -192,4 +198,45 @@ func TestServiceNowApprovalLaterTurnsCheckGreenByPolling(t *testing.T) {
 	if code := ticketstest.SendServiceNowHook(t, h.URL()+"/api/servicenow/hook", "guess", ticketstest.ServiceNowHookBody("CHG0000064")); code != http.StatusUnauthorized {
 		t.Errorf("ServiceNow hook with a wrong secret: %d", code)
 	}
+}
+
+// assertSnapshotInEvidence checks that the ticket snapshot (by its digest) is in the
+// change's audit trace and in its evidence package.
+func assertSnapshotInEvidence(t *testing.T, h *e2etest.Harness, pr int, digest string) {
+	t.Helper()
+	src, ok := h.Store.(store.ChainReader)
+	if !ok {
+		t.Fatal("store has no chain reader")
+	}
+	trace, err := audit.Trace(context.Background(), src, audit.TraceQuery{Repo: e2etest.Owner + "/" + e2etest.RepoName, PR: pr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTrace := false
+	for _, c := range trace {
+		inTrace = inTrace || strings.Contains(string(c.Facts), digest)
+	}
+	if !inTrace {
+		t.Errorf("the trace of #%d holds no facts with the ticket digest %s", pr, digest)
+	}
+	var buf bytes.Buffer
+	if err := evidence.WritePackage(context.Background(), &buf, src, evidence.ChangeQuery{Repo: e2etest.Owner + "/" + e2etest.RepoName, PR: pr}, evidence.PackageOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if bytes.Contains(b, []byte(digest)) {
+			return
+		}
+	}
+	t.Errorf("the evidence package of #%d does not hold the ticket digest %s", pr, digest)
 }
