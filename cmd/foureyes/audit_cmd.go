@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -183,6 +184,7 @@ func newAuditExportCmd() *cobra.Command {
 	var (
 		format, since, until, repo, out string
 		kinds                           []string
+		force                           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "export --format csv|jsonl [--since T] [--until T] [--repo o/r] [--kind K] [--out FILE]",
@@ -198,7 +200,17 @@ func newAuditExportCmd() *cobra.Command {
 				return exitCode(exitCannotRun, fmt.Errorf("--until: %w", err))
 			}
 			for _, k := range kinds {
+				if !store.IsKnownKind(store.Kind(k)) {
+					return exitCode(exitCannotRun, fmt.Errorf("--kind %q is not a record kind; valid kinds: %s", k, kindList()))
+				}
 				q.Kinds = append(q.Kinds, store.Kind(k))
+			}
+			if out != "" && !force {
+				for _, f := range []string{out, out + ".manifest.json"} {
+					if _, err := os.Stat(f); err == nil {
+						return exitCode(exitCannotRun, fmt.Errorf("--out: %s exists; pass --force to overwrite it", f))
+					}
+				}
 			}
 			if format != "csv" && format != "jsonl" {
 				return exitCode(exitCannotRun, fmt.Errorf("--format must be csv or jsonl, not %q", format))
@@ -219,8 +231,9 @@ func newAuditExportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&since, "since", "", "first recorded_at included (RFC 3339 or YYYY-MM-DD, UTC)")
 	cmd.Flags().StringVar(&until, "until", "", "recorded_at before which records are included (RFC 3339 or YYYY-MM-DD)")
 	cmd.Flags().StringVar(&repo, "repo", "", "only this owner/name")
-	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only these kinds (repeatable or comma-separated)")
-	cmd.Flags().StringVar(&out, "out", "", "write to FILE and the manifest to FILE.manifest.json")
+	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only these kinds, repeatable or comma-separated: "+kindList())
+	cmd.Flags().StringVar(&out, "out", "", "write to FILE and the manifest to FILE.manifest.json (refuses to overwrite)")
+	cmd.Flags().BoolVar(&force, "force", false, "with --out, overwrite existing files")
 	return cmd
 }
 
@@ -295,6 +308,11 @@ func newAuditTraceCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
+			if sha != "" {
+				if sha, err = resolveSHA(cmd.Context(), st, repo, sha); err != nil {
+					return exitCode(exitCannotRun, err)
+				}
+			}
 			recs, err := audit.Trace(cmd.Context(), st, audit.TraceQuery{Repo: repo, PR: pr, SHA: sha})
 			if err != nil {
 				return exitCode(exitCannotRun, err)
@@ -308,6 +326,57 @@ func newAuditTraceCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&repo, "repo", "", "owner/name")
 	cmd.Flags().IntVar(&pr, "pr", 0, "pull request number")
-	cmd.Flags().StringVar(&sha, "sha", "", "commit SHA")
+	cmd.Flags().StringVar(&sha, "sha", "", "commit SHA, full or abbreviated to 7 or more hex digits")
 	return cmd
+}
+
+// kindList names the valid --kind values.
+func kindList() string {
+	var names []string
+	for _, k := range store.KnownKinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// resolveSHA expands an abbreviated SHA (7 to 39 hex digits, as foureyes itself shows
+// them) to the one full SHA the records of repo name; an ambiguous or too short prefix
+// is a usage error.
+func resolveSHA(ctx context.Context, st chainStore, repo, sha string) (string, error) {
+	sha = strings.ToLower(sha)
+	for _, c := range sha {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return "", fmt.Errorf("--sha %q is not a hexadecimal commit SHA", sha)
+		}
+	}
+	switch {
+	case len(sha) == 40 || len(sha) == 64:
+		return sha, nil
+	case len(sha) < 7:
+		return "", fmt.Errorf("--sha %q is too short: give at least 7 hex digits", sha)
+	}
+	found := map[string]bool{}
+	err := st.Query(ctx, store.Filter{Repo: repo}, func(r store.Record) error {
+		if strings.HasPrefix(r.SHA, sha) {
+			found[r.SHA] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	switch len(found) {
+	case 0:
+		return sha, nil // nothing recorded: Trace says so
+	case 1:
+		for full := range found {
+			return full, nil
+		}
+	}
+	var all []string
+	for full := range found {
+		all = append(all, full)
+	}
+	sort.Strings(all)
+	return "", fmt.Errorf("--sha %s is ambiguous in %s: %s", sha, repo, strings.Join(all, ", "))
 }

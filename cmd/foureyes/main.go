@@ -35,7 +35,9 @@ func newRootCmd() *cobra.Command {
 		Short:         "SOX change-management controls for GitHub: independent review, checks, tickets, deployment gating and a tamper-evident audit log",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	for _, add := range subcommands {
 		root.AddCommand(add())
 	}

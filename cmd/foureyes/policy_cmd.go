@@ -103,15 +103,21 @@ func printErrors(w io.Writer, err error) {
 }
 
 func newPolicyEvalCmd() *cobra.Command {
-	var policyFile, baselineFile, factsFile, format string
-	var showInput bool
+	var (
+		policyFile, baselineFile, factsFile, format string
+		showInput, deployment                       bool
+	)
 	cmd := &cobra.Command{
-		Use:   "eval --policy FILE [--baseline FILE] --facts FILE [--format text|json|markdown] [--show-input]",
+		Use:   "eval --policy FILE [--baseline FILE] --facts FILE [--format text|json|markdown] [--show-input] [--deployment]",
 		Short: "Evaluate a policy against a Facts document and print the decision",
-		Long: "Exit 0 pass, 1 fail, 3 pending, 2 error or usage.\n" +
+		Long: "Evaluate a policy against a Facts document and print the decision.\n" +
+			"Exit 0 pass, 1 fail, 3 pending, 2 error or usage.\n" +
 			"--format markdown prints exactly what the foureyes check run shows.\n" +
 			"--show-input prints the exact input document a Rego module sees for --facts (docs/facts.md), and nothing else.\n" +
-			"Rego `file:` modules are read relative to the repository root: the directory holding .github/.",
+			"Rego `file:` modules are read relative to the repository root: the directory holding .github/.\n" +
+			"Deployment facts (a top-level \"environment\", as the deployment gate records them, e.g.\n" +
+			"testdata/facts/deploy-approved.json) are judged by the policy's deployments rules: approved\n" +
+			"exits 0, rejected 1; --deployment forces that reading.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -133,7 +139,18 @@ func newPolicyEvalCmd() *cobra.Command {
 			if policyFile == "" || factsFile == "" {
 				return exitCode(exitUsage, errors.New("policy eval: --policy and --facts are required"))
 			}
-			facts, err := readFacts(factsFile)
+			data, err := readFile(factsFile)
+			if err != nil {
+				return exitCode(exitUsage, err)
+			}
+			deployment = deployment || isDeploymentFacts(data)
+			var facts policy.Facts
+			var dfacts policy.DeploymentFacts
+			if deployment {
+				dfacts, err = readDeploymentFacts(factsFile, data)
+			} else {
+				facts, err = decodeFacts(factsFile, data)
+			}
 			if err != nil {
 				return exitCode(exitUsage, err)
 			}
@@ -146,6 +163,9 @@ func newPolicyEvalCmd() *cobra.Command {
 				printErrors(stderr, err)
 				fmt.Fprint(stdout, render(policy.ErrorDecision(err)))
 				return exitCode(exitUsage, nil)
+			}
+			if deployment {
+				return evalDeployment(stdout, p, dfacts, format)
 			}
 			d := policy.Evaluate(p, facts)
 			fmt.Fprint(stdout, render(d))
@@ -165,6 +185,7 @@ func newPolicyEvalCmd() *cobra.Command {
 	cmd.Flags().StringVar(&factsFile, "facts", "", "Facts JSON `FILE` (as recorded in the audit log)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
 	cmd.Flags().BoolVar(&showInput, "show-input", false, "print the input a Rego module sees for --facts and exit")
+	cmd.Flags().BoolVar(&deployment, "deployment", false, "the facts are deployment facts (detected when they have a top-level \"environment\")")
 	return cmd
 }
 
@@ -206,12 +227,8 @@ func loadMerged(baselineFile, policyFile string) (*policy.Policy, error) {
 	return policy.Merge(base, repo)
 }
 
-func readFacts(file string) (policy.Facts, error) {
+func decodeFacts(file string, data []byte) (policy.Facts, error) {
 	var f policy.Facts
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return f, fmt.Errorf("read facts: %w", err)
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields() // a misspelt field would silently weaken the evidence
 	if err := dec.Decode(&f); err != nil {

@@ -74,7 +74,7 @@ func (g *Gate) Handle(ctx context.Context, r Request) error {
 	if err != nil {
 		return err
 	}
-	comment := report.DeploymentComment(d, fmt.Sprintf("audit record #%d (foureyes audit trace --sha %s)", rec.Seq, r.SHA))
+	comment := report.DeploymentComment(d, fmt.Sprintf("audit record #%d (foureyes audit trace --repo %s --sha %s)", rec.Seq, r.FullName(), r.SHA))
 	if err := answer(ctx, client, r.CallbackURL, r.Environment, d.State, comment); err != nil {
 		return err
 	}

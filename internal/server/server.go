@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,11 @@ type Server struct {
 func New(cfg config.Config, st store.Store, logger zerolog.Logger) (*Server, error) {
 	if err := loadCredentialsFile(&cfg); err != nil {
 		return nil, err
+	}
+	if cfg.GitHub.CredentialsFile != "" {
+		if _, err := os.Stat(cfg.GitHub.CredentialsFile); err == nil {
+			setup.WarnIfCommittable(logger, cfg.GitHub.CredentialsFile)
+		}
 	}
 	if cfg.HasCredentials() {
 		if err := checkCredentials(&cfg); err != nil {
