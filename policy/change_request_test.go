@@ -38,7 +38,11 @@ deployments:
 			state: DeploymentRejected, out: OutcomeFail, reason: "CHG0001234 has no planned start and end"},
 		{name: "state not allowed", change: func(f *DeploymentFacts) { s := scheduled(); s.Status = "Closed"; f.Tickets["CHG0001234"] = s },
 			state: DeploymentRejected, out: OutcomeFail, reason: "CHG0001234 is Closed, not Scheduled or Implement"},
-		{name: "not approved", change: func(f *DeploymentFacts) { s := scheduled(); s.Approvals[0].Decision = "requested"; f.Tickets["CHG0001234"] = s },
+		{name: "not approved", change: func(f *DeploymentFacts) {
+			s := scheduled()
+			s.Approvals[0].Decision = "requested"
+			f.Tickets["CHG0001234"] = s
+		},
 			state: DeploymentRejected, out: OutcomeFail, reason: "CHG0001234 is not approved (requested)"},
 		{name: "ServiceNow unreachable", change: func(f *DeploymentFacts) {
 			f.Tickets["CHG0001234"] = TicketSnapshot{Key: "CHG0001234", System: SystemServiceNow, Read: TicketReadUnreachable}

@@ -94,6 +94,8 @@ type evaluator struct {
 	emergency emergencyState
 	regoIn    ast.Value // the facts as OPA input, built by the first rego requirement
 	regoErr   error
+	// regoFields are top-level input fields converted for modules that read only some.
+	regoFields map[string]*ast.Term
 }
 
 func (e *evaluator) rule(r *Rule) RuleResult {

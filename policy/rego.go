@@ -28,6 +28,9 @@ type Rego struct {
 type preparedRego struct {
 	query string // the package reference, e.g. data.foureyes.migrations
 	pq    rego.PreparedEvalQuery
+	// inputKeys are the top-level input fields the module reads (nil: all of them), so
+	// evaluation converts only those facts.
+	inputKeys []string
 }
 
 // KindRego is the requirement kind of a rule's rego section.

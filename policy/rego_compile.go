@@ -144,5 +144,34 @@ func compileRego(r *Rego, pos regoPos, queryPos Error) (*preparedRego, Errors) {
 		queryPos.Msg = "rego: " + err.Error()
 		return nil, Errors{queryPos}
 	}
-	return &preparedRego{query: query, pq: pq}, nil
+	return &preparedRego{query: query, pq: pq, inputKeys: regoInputKeys(c.Modules[regoModuleName])}, nil
+}
+
+// regoInputKeys lists the top-level input fields a compiled module reads, or nil when it
+// reads input as a whole or by a computed key (then it gets every field).
+func regoInputKeys(mod *ast.Module) []string {
+	keys := []string{}
+	all := false
+	ast.WalkRefs(mod, func(r ast.Ref) bool {
+		if all || !r[0].Equal(ast.InputRootDocument) {
+			return all
+		}
+		if len(r) < 2 {
+			all = true
+			return true
+		}
+		s, ok := r[1].Value.(ast.String)
+		if !ok {
+			all = true
+			return true
+		}
+		if !slices.Contains(keys, string(s)) {
+			keys = append(keys, string(s))
+		}
+		return false
+	})
+	if all {
+		return nil
+	}
+	return keys
 }

@@ -21,7 +21,13 @@ func RegoInput(f Facts) []byte {
 
 // regoValue converts the facts to OPA's value form once per evaluation, however many
 // rego requirements read them.
-func (e *evaluator) regoValue() (ast.Value, error) {
+func (e *evaluator) regoValue(keys []string) (ast.Value, error) {
+	if keys != nil {
+		if e.regoFields == nil {
+			e.regoFields = make(map[string]*ast.Term, len(keys))
+		}
+		return partialFactsValue(e.f, keys, e.regoFields), nil
+	}
 	if e.regoIn != nil || e.regoErr != nil {
 		return e.regoIn, e.regoErr
 	}
@@ -45,7 +51,7 @@ func (e *evaluator) rego(r *Rego) RequirementResult {
 		return fail("rego module is not compiled")
 	}
 	name := r.prepared.query
-	in, err := e.regoValue()
+	in, err := e.regoValue(r.prepared.inputKeys)
 	if err != nil {
 		return fail(name + ": cannot build the input: " + err.Error())
 	}

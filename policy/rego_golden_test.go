@@ -9,13 +9,13 @@ import (
 // TestGoldenRego evaluates each testdata/rego/<case>/foureyes.yml (its `file:` modules
 // read from the same directory) against the case's facts.json; the decisions are in
 // testdata/golden/decision-rego-<case>.json. The cases are the issue's: DBA approvals on
-// migrations, a weekend rule, a path-scoped team approval, a revert rule.
+// migrations, a weekend rule, a path-scoped team approval, a revert rule, a ticket type.
 func TestGoldenRego(t *testing.T) {
 	dirs, _ := filepath.Glob("../testdata/rego/*/foureyes.yml")
-	if len(dirs) < 4 {
-		t.Fatalf("want at least 4 rego cases, found %d", len(dirs))
+	if len(dirs) < 5 {
+		t.Fatalf("want at least 5 rego cases, found %d", len(dirs))
 	}
-	want := map[string]Outcome{"migrations": OutcomeFail, "weekend": OutcomeFail, "payments": OutcomePass, "revert": OutcomePending}
+	want := map[string]Outcome{"migrations": OutcomeFail, "weekend": OutcomeFail, "payments": OutcomePass, "revert": OutcomePending, "ticket-type": OutcomeFail}
 	for _, file := range dirs {
 		dir := filepath.Dir(file)
 		name := filepath.Base(dir)

@@ -1,10 +1,14 @@
 package policy
 
 import (
+	"bytes"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // regoPolicy wraps an inline module (indented under `module: |`) in a policy with one
@@ -250,3 +254,57 @@ func FuzzRegoSection(f *testing.F) {
 }
 
 func strconvQuote(s string) string { return strconv.Quote(s) }
+
+// TestFactsValueIsTheJSON: the input a module reads is exactly the Facts JSON that
+// --show-input prints, for every facts file in testdata and the benchmark's facts.
+func TestFactsValueIsTheJSON(t *testing.T) {
+	all := map[string]Facts{"bench": benchFacts(), "base": baseFacts(), "empty": {}}
+	files, _ := filepath.Glob("../testdata/facts/pr-*.json")
+	cases, _ := filepath.Glob("../testdata/rego/*/facts.json")
+	for _, file := range append(files, cases...) {
+		rel, _ := filepath.Rel("../testdata/facts", file)
+		all[file] = loadJSON[Facts](t, rel)
+	}
+	for name, f := range all {
+		got, err := factsValue(&f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ast.ValueFromReader(bytes.NewReader(RegoInput(f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Compare(want) != 0 {
+			t.Errorf("%s: the Rego input differs from the Facts JSON:\n got %v\nwant %v", name, got, want)
+		}
+	}
+}
+
+// TestRegoInputKeys: a module gets only the top-level fields it names, unless it reads
+// input as a whole or by a computed key; either way it decides the same.
+func TestRegoInputKeys(t *testing.T) {
+	cases := []struct {
+		module string
+		keys   []string
+	}{
+		{exampleModule, []string{"reviews", "users"}},
+		{"package p\ndeny contains \"x\" if count(input.changed_files) > 1", []string{"changed_files"}},
+		{"package p\ndeny contains \"x\" if count(object.keys(input)) > 1", nil},
+		{"package p\ndeny contains k if { some k in [\"reviews\"]; count(input[k]) > 0 }", nil},
+		{"package p\ndeny contains \"x\" if false", []string{}},
+	}
+	for _, tc := range cases {
+		p := mustParse(t, regoPolicy(tc.module, "      params: {min: 1}\n"))
+		got := p.Rules[0].Rego.prepared.inputKeys
+		if (got == nil) != (tc.keys == nil) || strings.Join(got, ",") != strings.Join(tc.keys, ",") {
+			t.Errorf("%q: keys %v, want %v", tc.module, got, tc.keys)
+		}
+	}
+	// The partial input answers like the whole one.
+	whole := mustParse(t, regoPolicy("package p\ndeny contains sprintf(\"%d %d\", [count(input.reviews), count(object.keys(input))])", ""))
+	part := mustParse(t, regoPolicy("package p\ndeny contains sprintf(\"%d\", [count(input.reviews)])", ""))
+	f := benchFacts()
+	if a, b := Evaluate(whole, f).Title, Evaluate(part, f).Title; !strings.HasPrefix(a, b+" ") {
+		t.Errorf("whole %q, partial %q", a, b)
+	}
+}

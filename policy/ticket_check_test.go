@@ -41,7 +41,9 @@ func TestTicketVerify(t *testing.T) {
 		{name: "status category allowed", change: func(_ *Facts, s *TicketSnapshot) { s.Status = "Implementing" },
 			status: StatusFail, reason: "PAY-12 is Implementing, not Approved or In Progress"},
 		{name: "status case-insensitive", change: func(_ *Facts, s *TicketSnapshot) { s.Status = "in progress" }, status: StatusPass},
-		{name: "missing ticket", change: func(_ *Facts, s *TicketSnapshot) { *s = TicketSnapshot{Key: "PAY-12", System: SystemJira, Read: TicketReadNotFound} },
+		{name: "missing ticket", change: func(_ *Facts, s *TicketSnapshot) {
+			*s = TicketSnapshot{Key: "PAY-12", System: SystemJira, Read: TicketReadNotFound}
+		},
 			status: StatusFail, reason: "PAY-12 does not exist in Jira"},
 		{name: "not approved", change: func(_ *Facts, s *TicketSnapshot) { s.Approvals[0].Decision = "pending" },
 			status: StatusFail, reason: "PAY-12 is not approved (pending)"},

@@ -11,7 +11,7 @@ import (
 
 func TestPolicyTestCommand(t *testing.T) {
 	code, out, errOut := runCLI(t, "policy", "test", td+"rego")
-	if code != 0 || !strings.Contains(out, "PASS: 8 passed, 0 failed (4 Rego tests, 4 cases)") {
+	if code != 0 || !strings.Contains(out, "PASS: 9 passed, 0 failed (4 Rego tests, 5 cases)") {
 		t.Fatalf("code %d\n%s%s", code, out, errOut)
 	}
 
