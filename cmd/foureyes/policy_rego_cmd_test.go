@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/policy"
 )
 
@@ -87,5 +90,53 @@ func TestPolicyEvalAndValidateRego(t *testing.T) {
 	code, _, errOut = runCLI(t, "policy", "validate", withFile)
 	if code != exitFail || !strings.Contains("\n"+errOut, "\nm.rego:3:22: rego: undefined function rand.intn") {
 		t.Fatalf("broken module: code %d\n%s", code, errOut)
+	}
+}
+
+func TestPolicyBacktestCommand(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "audit.db")
+	st, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := readFacts(td + "rego/migrations/facts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	factsJSON, _ := json.Marshal(f)
+	head := f.PullRequest.Head.SHA
+	for _, r := range []store.Record{
+		{Kind: store.KindPRDecision, Repository: "acme/payments", PR: 101, SHA: head, Outcome: "pass", Facts: factsJSON, Decision: json.RawMessage(`{}`)},
+		{Kind: store.KindMerge, Repository: "acme/payments", PR: 101, SHA: "m1", Outcome: "pass",
+			Facts: json.RawMessage(`{"head_sha":"` + head + `","merged_at":"2026-11-18T11:00:00Z"}`)},
+	} {
+		if _, err := st.Append(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	code, out, errOut := runCLI(t, "policy", "backtest", "--repo", "acme/payments", "--since", "2026-11-01", "--until", "2026-12-01",
+		"--policy", td+"rego/migrations/foureyes.yml", "--store", dbPath)
+	if code != exitFail || !strings.Contains(out, "FAIL #101 (c100000, merged 2026-11-18 11:00, audit) (recorded pass): needs 2 DBA approvals, has 1") ||
+		!strings.Contains(out, `rule "migrations need DBAs": needs 2 DBA approvals, has 1`) ||
+		!strings.Contains(out, "1 merged: 0 would pass, 1 would fail, 0 would be pending, 0 not evaluated; 1 differ from the recorded outcome") {
+		t.Fatalf("code %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "policy", "backtest", "--repo", "acme/payments", "--since", "2026-11-01", "--until", "2026-12-01",
+		"--policy", td+"rego/payments/foureyes.yml", "--store", dbPath, "--format", "json")
+	var rep struct {
+		Passed  int `json:"passed"`
+		Changes []struct {
+			PR      int    `json:"pr"`
+			Outcome string `json:"outcome"`
+		} `json:"changes"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Passed != 1 || rep.Changes[0].PR != 101 {
+		t.Fatalf("json: code %d\n%s", code, out)
+	}
+	if code, _, errOut := runCLI(t, "policy", "backtest", "--repo", "acme/payments"); code != exitUsage || !strings.Contains(errOut, "--since") {
+		t.Fatalf("usage: code %d %s", code, errOut)
 	}
 }
