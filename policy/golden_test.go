@@ -61,6 +61,8 @@ var goldenCases = []struct{ name, baseline, policy, facts string }{
 	{"truncated", "", "valid-full.yml", "pr-truncated.json"},
 	{"hard-cases", "", "hard-cases.yml", "pr-hard.json"},
 	{"hard-full", "baseline.yml", "valid-full.yml", "pr-hard.json"},
+	// PAY-12 verified; CHG0001234 approved by erin, who committed the change.
+	{"tickets", "", "tickets.yml", "pr-tickets.json"},
 }
 
 func TestGoldenDecisions(t *testing.T) {
