@@ -1,6 +1,9 @@
 package policy
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // DeploymentFacts is what the deployment gate sees: the deployment, the deployer, the
 // pull requests that brought the SHA (with what foureyes recorded at their merge) and
@@ -20,6 +23,9 @@ type DeploymentFacts struct {
 	// Tickets are the change requests the deployed PRs reference, keyed by reference, as
 	// read at decision time.
 	Tickets map[string]TicketSnapshot `json:"tickets,omitempty"`
+	// DeployerNote says how the deployer was found when no person stands behind the
+	// deployment (a bot, the ghost user): a rejection names it.
+	DeployerNote string `json:"deployer_note,omitempty"`
 }
 
 // DeployedPR is one pull request that brought the deployed SHA, with its merge record.
@@ -45,6 +51,10 @@ type DeployedPR struct {
 	Title  string `json:"title,omitempty"`
 	Body   string `json:"body,omitempty"`
 	Branch string `json:"branch,omitempty"`
+	// MergeCommitSHA is the commit the merge produced (merge, squash, or the last rebased
+	// commit), from foureyes' merge record or GitHub's PR. approved_change holds only for
+	// a deployed SHA that is the merge commit of a PR merged with a passing decision.
+	MergeCommitSHA string `json:"merge_commit_sha,omitempty"`
 }
 
 // DeploymentState is the answer given to GitHub's deployment protection rule.
@@ -122,6 +132,9 @@ func (o DeploymentOptions) Evaluate(p *Policy, f DeploymentFacts) DeploymentDeci
 		d.State = DeploymentApproved
 		d.Reason = "deployment of " + short(f.SHA) + " to " + f.Environment + " meets every rule"
 	}
+	if d.State == DeploymentRejected && f.DeployerIsBot && f.DeployerNote != "" {
+		d.Reason += " (" + f.DeployerNote + ")"
+	}
 	return d
 }
 
@@ -161,7 +174,11 @@ func evalDeploymentRule(r *DeploymentRule, f *DeploymentFacts) RuleResult {
 func prRef(n int) string { return "#" + itoa(n) }
 
 // approvedChange requires every PR that brought the SHA to have been merged with a
-// passing decision evaluated on the head that was merged.
+// passing decision evaluated on the head that was merged, and the SHA to be the merge
+// commit of one of them: the code deployed must be the state that was approved, not an
+// intermediate commit of an approved PR (a backdoor reverted before review) nor a direct
+// push that a later approved PR happens to contain or sit on, both of which GitHub
+// associates with that PR.
 func approvedChange(f *DeploymentFacts, allowEmergency bool) RequirementResult {
 	q := RequirementResult{Kind: KindApprovedChange, Evidence: []Evidence{}}
 	if len(f.PullRequests) == 0 {
@@ -205,6 +222,11 @@ func approvedChange(f *DeploymentFacts, allowEmergency bool) RequirementResult {
 		}
 		return q
 	}
+	if why := notMergeCommit(f); why != "" {
+		q.Status, q.Reason = StatusFail, why
+		q.Evidence = append(q.Evidence, Evidence{Kind: "merge_commit", Subject: short(f.SHA), SHA: f.SHA, Text: why})
+		return q
+	}
 	refs := make([]string, len(f.PullRequests))
 	for i, pr := range f.PullRequests {
 		refs[i] = prRef(pr.Number)
@@ -220,6 +242,24 @@ func approvedChange(f *DeploymentFacts, allowEmergency bool) RequirementResult {
 		q.Reason += " (" + joinList(emergencies) + ", allowed by allow_emergency)"
 	}
 	return q
+}
+
+// notMergeCommit says why the deployed SHA is not the merge commit of a deployed PR, or
+// "" when it is.
+func notMergeCommit(f *DeploymentFacts) string {
+	var merges []string
+	for _, pr := range f.PullRequests {
+		if pr.MergeCommitSHA != "" && strings.EqualFold(pr.MergeCommitSHA, f.SHA) {
+			return ""
+		}
+		if pr.MergeCommitSHA != "" {
+			merges = append(merges, prRef(pr.Number)+" merged as "+short(pr.MergeCommitSHA))
+		} else {
+			merges = append(merges, prRef(pr.Number)+" has no known merge commit")
+		}
+	}
+	return short(f.SHA) + " is not the merge commit of a pull request merged with a passing decision (" +
+		joinList(merges) + "): an intermediate commit or a direct push was not approved as deployed"
 }
 
 // independentDeployer requires a person who took no part in the deployed PRs.

@@ -18,7 +18,7 @@ deployments:
 		return DeploymentFacts{Environment: "production", SHA: sha3, Ref: "main", Event: "deployment", Deployer: "rita",
 			PullRequests: []DeployedPR{{Number: 42, Author: "alice", Merged: true, MergeOutcome: "pass", MergedHeadSHA: sha3,
 				EvaluatedFresh: true, CommitAuthors: []string{"alice"}, Committers: []string{"web-flow"},
-				CoAuthors: []string{"carol"}, Pushers: []string{"dave"}}},
+				CoAuthors: []string{"carol"}, Pushers: []string{"dave"}, MergeCommitSHA: sha3}},
 			Checks: []Check{run(1, "build", "github-actions", "completed", "success", "10:00:00")}}
 	}
 	tests := []struct {
@@ -52,6 +52,12 @@ deployments:
 			state: DeploymentRejected, out: OutcomeFail, text: "#42 by alice was merged with decision pending"},
 		{name: "decision not on merged head", facts: func(f *DeploymentFacts) { f.PullRequests[0].EvaluatedFresh = false },
 			state: DeploymentRejected, out: OutcomeFail, text: "#42 by alice passed, but not on the merged head a300000"},
+		{name: "intermediate commit of the approved PR", facts: func(f *DeploymentFacts) { f.SHA = sha1 },
+			state: DeploymentRejected, out: OutcomeFail, text: "a100000 is not the merge commit of a pull request merged with a passing decision (#42 merged as a300000)"},
+		{name: "merge commit unknown", facts: func(f *DeploymentFacts) { f.PullRequests[0].MergeCommitSHA = "" },
+			state: DeploymentRejected, out: OutcomeFail, text: "#42 has no known merge commit"},
+		{name: "merge commit compares case-insensitively", facts: func(f *DeploymentFacts) { f.PullRequests[0].MergeCommitSHA = strings.ToUpper(sha3) },
+			state: DeploymentApproved, out: OutcomePass},
 		{name: "deployer is the PR author", facts: func(f *DeploymentFacts) { f.Deployer = "alice" },
 			state: DeploymentRejected, out: OutcomeFail, text: "alice is the author of #42"},
 		{name: "deployer committed", facts: func(f *DeploymentFacts) { f.Deployer = "bob"; f.PullRequests[0].Committers = []string{"bob"} },

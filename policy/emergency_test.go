@@ -218,7 +218,7 @@ func TestEmergencyParseErrors(t *testing.T) {
 
 func TestDeploymentAllowEmergency(t *testing.T) {
 	facts := DeploymentFacts{Environment: "production", SHA: sha3, Deployer: "dave",
-		PullRequests: []DeployedPR{{Number: 1, Author: "alice", Merged: true, MergeOutcome: "pass", MergedHeadSHA: sha3, EvaluatedFresh: true, Emergency: "INC-4711"}}}
+		PullRequests: []DeployedPR{{Number: 1, Author: "alice", Merged: true, MergeOutcome: "pass", MergedHeadSHA: sha3, EvaluatedFresh: true, Emergency: "INC-4711", MergeCommitSHA: sha3}}}
 	for _, tt := range []struct {
 		require string
 		want    DeploymentState

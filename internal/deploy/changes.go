@@ -28,10 +28,11 @@ type PREvidence struct {
 
 // mergeDetails mirrors the facts of a merge record (internal/handler/merge.go).
 type mergeDetails struct {
-	HeadSHA     string `json:"head_sha"`
-	DecisionSeq int64  `json:"decision_seq"`
-	DecisionSHA string `json:"decision_sha"`
-	Violation   string `json:"violation"`
+	HeadSHA        string `json:"head_sha"`
+	MergeCommitSHA string `json:"merge_commit_sha"`
+	DecisionSeq    int64  `json:"decision_seq"`
+	DecisionSHA    string `json:"decision_sha"`
+	Violation      string `json:"violation"`
 }
 
 // pullsOf returns the PRs that brought the SHA: the payload's when it names any, else
@@ -79,7 +80,7 @@ func (g *Gate) deployedPR(ctx context.Context, client *github.Client, r Request,
 			return dp, ev, fmt.Errorf("decode merge record #%d of %s#%d: %w", merge.Seq, r.FullName(), n, err)
 		}
 		ev.MergeSeq, ev.DecisionSeq = merge.Seq, md.DecisionSeq
-		dp.Merged, dp.MergeOutcome, dp.MergedHeadSHA = true, merge.Outcome, md.HeadSHA
+		dp.Merged, dp.MergeOutcome, dp.MergedHeadSHA, dp.MergeCommitSHA = true, merge.Outcome, md.HeadSHA, md.MergeCommitSHA
 		dp.Violation = md.Violation != ""
 		dp.EvaluatedFresh = md.DecisionSeq != 0 && md.DecisionSHA == md.HeadSHA
 		if a, ok := evaluate.ActiveDeclarationOf(merge.Decision); ok {
@@ -109,6 +110,7 @@ func (g *Gate) deployedPR(ctx context.Context, client *github.Client, r Request,
 	}
 	if ev.MergeSeq == 0 { // no merge record: the fresh decision is the one that counts
 		dp.MergeOutcome, dp.MergedHeadSHA, dp.EvaluatedFresh = string(fresh.Decision.Outcome), pr.GetHead().GetSHA(), true
+		dp.MergeCommitSHA = pr.GetMergeCommitSHA()
 	}
 	return dp, ev, nil
 }

@@ -41,6 +41,9 @@ func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, run
 		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
 	}
 	rf.DeployerFrom, rf.Deployer, rf.DeployerIsBot = dep, dep.Login, !dep.Person
+	if !dep.Person {
+		rf.DeployerNote = dep.Note
+	}
 	loaded, err := g.Evaluator.Policies.Load(ctx, client, r.Owner, r.Repo, branch)
 	if err != nil {
 		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
@@ -76,9 +79,5 @@ func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, run
 	}
 	rf.Checks = append(rf.Checks, checks...)
 	g.addChangeRequests(ctx, loaded.Policy, &rf.DeploymentFacts)
-	d := opts.Evaluate(loaded.Policy, rf.DeploymentFacts)
-	if d.State == policy.DeploymentRejected && !dep.Person && dep.Note != "" {
-		d.Reason += " (" + dep.Note + ")"
-	}
-	return rf, loaded.Source, d, nil
+	return rf, loaded.Source, opts.Evaluate(loaded.Policy, rf.DeploymentFacts), nil
 }
