@@ -18,6 +18,11 @@ type appendReq struct {
 	factsDigest    string
 	decisionDigest string
 	done           chan error // buffered: the appender never waits for a caller that gave up
+
+	// Set by appendBatch when rec.FactKey is already taken: by a stored record (existing
+	// is its seq) or by an earlier request of the same batch (dupOf). Nothing is added.
+	existing int64
+	dupOf    *appendReq
 }
 
 // appender is the group commit: one goroutine takes every Append waiting at that moment

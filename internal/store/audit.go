@@ -32,7 +32,87 @@ func (s *sqlStore) Append(ctx context.Context, r Record) (Record, error) {
 	if err := s.app.submit(ctx, req); err != nil {
 		return Record{}, fmt.Errorf("append %s record for %s: %w", r.Kind, r.Repository, err)
 	}
+	for req.dupOf != nil {
+		req = req.dupOf
+	}
+	if req.existing != 0 {
+		// The fact was recorded before: its record, not a second one.
+		rec, err := s.recordBySeq(ctx, req.existing)
+		if err != nil {
+			return Record{}, fmt.Errorf("append %s record for %s: the record of fact %q: %w", r.Kind, r.Repository, r.FactKey, err)
+		}
+		rec.FactKey = r.FactKey
+		return rec, nil
+	}
 	return req.rec, nil
+}
+
+// recordBySeq reads one record with its documents.
+func (s *sqlStore) recordBySeq(ctx context.Context, seq int64) (Record, error) {
+	var (
+		out   Record
+		found bool
+	)
+	err := s.streamRecords(ctx, colsDocs, ` WHERE r.seq = ?`, []any{seq}, ``, func(c *ChainRecord) error {
+		out, found = c.Record, true
+		return nil
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	if !found {
+		return Record{}, fmt.Errorf("record %d: %w", seq, ErrNotFound)
+	}
+	return out, nil
+}
+
+// findFactKeys marks the requests of batch whose fact key is already recorded, or taken
+// by an earlier request of the batch. It runs under the chain lock, so no other appender
+// can record the same key between this look-up and the insert.
+func (s *sqlStore) findFactKeys(ctx context.Context, tx querier, batch []*appendReq) error {
+	byKey := map[string]*appendReq{}
+	var keys []any
+	for _, q := range batch {
+		q.existing, q.dupOf = 0, nil // a retried transaction starts over
+		k := q.rec.FactKey
+		if k == "" {
+			continue
+		}
+		if first, ok := byKey[k]; ok {
+			q.dupOf = first
+			continue
+		}
+		byKey[k] = q
+		keys = append(keys, k)
+	}
+	const chunk = 400
+	for len(keys) > 0 {
+		n := min(chunk, len(keys))
+		q := `SELECT fact_key, seq FROM audit_records WHERE fact_key IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)`
+		rows, err := tx.QueryContext(ctx, s.d.rebind(q), keys[:n]...)
+		if err != nil {
+			return fmt.Errorf("look up fact keys: %w", err)
+		}
+		for rows.Next() {
+			var (
+				k   string
+				seq int64
+			)
+			if err := rows.Scan(&k, &seq); err != nil {
+				rows.Close()
+				return fmt.Errorf("look up fact keys: %w", err)
+			}
+			byKey[k].existing = seq
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("look up fact keys: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("look up fact keys: %w", err)
+		}
+		keys = keys[n:]
+	}
+	return nil
 }
 
 // compactDoc checks a document is valid UTF-8 JSON and removes insignificant space, so
@@ -101,8 +181,16 @@ func (s *sqlStore) appendBatch(ctx context.Context, tx querier, batch []*appendR
 	if last, err := ParseTime(lastAt); err == nil && at.Before(last) {
 		at = last
 	}
+	if err := s.findFactKeys(ctx, tx, batch); err != nil {
+		return err
+	}
 	docs := map[string][]byte{}
+	fresh := make([]*appendReq, 0, len(batch))
 	for _, q := range batch {
+		if q.existing != 0 || q.dupOf != nil {
+			continue
+		}
+		fresh = append(fresh, q)
 		seq++
 		r := &q.rec
 		r.Seq, r.RecordedAt, r.PrevHash = seq, at, prev
@@ -120,10 +208,13 @@ func (s *sqlStore) appendBatch(ctx context.Context, tx querier, batch []*appendR
 			docs[q.decisionDigest] = r.Decision
 		}
 	}
+	if len(fresh) == 0 {
+		return nil
+	}
 	if err := s.insertDocs(ctx, tx, docs); err != nil {
 		return err
 	}
-	if err := s.insertRecords(ctx, tx, batch); err != nil {
+	if err := s.insertRecords(ctx, tx, fresh); err != nil {
 		return err
 	}
 	if priv != nil {
@@ -178,11 +269,11 @@ func (s *sqlStore) insertRecords(ctx context.Context, tx querier, batch []*appen
 		rows = append(rows, []any{r.Seq, r.ID, FormatTime(r.RecordedAt), string(r.Kind), r.DeliveryID, r.Installation,
 			r.Repository, r.PR, r.SHA, r.Subject, r.Actor, r.Outcome, r.PolicyDigest, r.PolicySource.Repo,
 			r.PolicySource.Path, r.PolicySource.Ref, r.PolicySource.BlobSHA, q.factsDigest, q.decisionDigest,
-			r.PrevHash, r.Hash})
+			r.PrevHash, r.Hash, r.FactKey})
 	}
 	err := s.insertRows(ctx, tx, `INSERT INTO audit_records (seq, id, recorded_at, kind, delivery_id, installation,
 		repository, pr, sha, subject, actor, outcome, policy_digest, policy_repo, policy_path, policy_ref,
-		policy_blob_sha, facts_digest, decision_digest, prev_hash, hash) VALUES `, ``, 21, rows)
+		policy_blob_sha, facts_digest, decision_digest, prev_hash, hash, fact_key) VALUES `, ``, 22, rows)
 	if err != nil {
 		return fmt.Errorf("store audit records %d..%d: %w", batch[0].rec.Seq, batch[len(batch)-1].rec.Seq, err)
 	}

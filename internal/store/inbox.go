@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -40,7 +41,7 @@ func (s *sqlStore) Enqueue(ctx context.Context, d Delivery) (bool, error) {
 	return n > 0, nil
 }
 
-const deliveryCols = `id, event, headers, body, received_at, status, attempts, not_before, lease_until, last_error`
+const deliveryCols = `id, event, headers, body, received_at, status, attempts, not_before, lease_until, last_error, lease_token`
 
 func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 	var (
@@ -49,7 +50,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 		received, notBefore, lease int64
 		status                     string
 	)
-	if err := sc.Scan(&d.ID, &d.Event, &headers, &d.Body, &received, &status, &d.Attempts, &notBefore, &lease, &d.LastError); err != nil {
+	if err := sc.Scan(&d.ID, &d.Event, &headers, &d.Body, &received, &status, &d.Attempts, &notBefore, &lease, &d.LastError, &d.LeaseHolder); err != nil {
 		return Delivery{}, err
 	}
 	if err := json.Unmarshal(headers, &d.Headers); err != nil {
@@ -73,13 +74,13 @@ func (s *sqlStore) Claim(ctx context.Context, n int, lease time.Duration) ([]Del
 	// LIMIT) may be re-run per row by the planner and lease more than n.
 	q := s.d.rebind(`WITH picked AS MATERIALIZED (
 			SELECT id FROM inbox WHERE ` + due + ` ORDER BY received_at, id LIMIT ?` + s.d.lockRows() + `)
-		UPDATE inbox SET status = 'leased', lease_until = ?
+		UPDATE inbox SET status = 'leased', lease_until = ?, lease_token = ?
 		WHERE id IN (SELECT id FROM picked) AND ` + due + `
 		RETURNING ` + deliveryCols)
 	var out []Delivery
 	err := s.write(ctx, derived, func(ctx context.Context, tx querier) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, q, t, t, n, t+lease.Microseconds(), t, t)
+		rows, err := tx.QueryContext(ctx, q, t, t, n, t+lease.Microseconds(), s.holder, t, t)
 		if err != nil {
 			return err
 		}
@@ -143,6 +144,51 @@ func (s *sqlStore) Release(ctx context.Context, id string) error {
 		return fmt.Errorf("release delivery %s: %w", id, err)
 	}
 	return nil
+}
+
+// Renew extends the leases this store holds on ids, in one statement per chunk.
+func (s *sqlStore) Renew(ctx context.Context, ids []string, lease time.Duration) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	until := micros(s.now().Add(lease))
+	held := make(map[string]bool, len(ids))
+	const chunk = 400
+	for rest := ids; len(rest) > 0; {
+		n := min(chunk, len(rest))
+		args := []any{until, s.holder}
+		for _, id := range rest[:n] {
+			args = append(args, id)
+		}
+		q := s.d.rebind(`UPDATE inbox SET lease_until = ? WHERE status = 'leased' AND lease_token = ? AND id IN (` +
+			strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `) RETURNING id`)
+		err := s.write(ctx, derived, func(ctx context.Context, tx querier) error {
+			rows, err := tx.QueryContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				held[id] = true
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("renew %d leases: %w", len(ids), err)
+		}
+		rest = rest[n:]
+	}
+	var lost []string
+	for _, id := range ids {
+		if !held[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
 }
 
 // Depth counts pending and leased deliveries.

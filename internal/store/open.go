@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -104,6 +105,9 @@ func open(ctx context.Context, driver, dsn string) (*sqlStore, error) {
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
+		if s.ldb != nil {
+			s.ldb.Close()
+		}
 		if s.wdb != nil {
 			s.wdb.Close()
 			s.cdb.Close()
@@ -113,6 +117,7 @@ func open(ctx context.Context, driver, dsn string) (*sqlStore, error) {
 	if s.wdb != nil {
 		s.w = newWriter(s.wdb, s.cdb)
 	}
+	s.holder = rand.Text()
 	s.startAppender()
 	return s, nil
 }
@@ -213,5 +218,10 @@ func openPostgres(ctx context.Context, dsn string) (*sqlStore, error) {
 		}
 		return nil, fmt.Errorf("open postgres store %s/%s: current schema: %w", cfg.Host, cfg.Database, err)
 	}
-	return &sqlStore{db: db, d: postgresDialect{}, name: cfg.Database, schema: schema.String}, nil
+	// Locks wait on sessions of their own, so a burst of waiting evaluations can never
+	// take the connections the evaluations themselves need.
+	ldb := stdlib.OpenDB(*cfg)
+	ldb.SetMaxOpenConns(64)
+	ldb.SetMaxIdleConns(8)
+	return &sqlStore{db: db, ldb: ldb, d: postgresDialect{}, name: cfg.Database, schema: schema.String}, nil
 }

@@ -10,13 +10,16 @@ import (
 
 // sqlStore implements Store (and ChainReader) for both backends over database/sql.
 type sqlStore struct {
-	db     *sql.DB // every read; on PostgreSQL every write too
-	wdb    *sql.DB // SQLite only: the one writer connection, used by w
-	cdb    *sql.DB // SQLite only: the WAL checkpointer's connection
-	w      *writer // SQLite only: serialised, group-committed writes
+	db     *sql.DB    // every read; on PostgreSQL every write too
+	wdb    *sql.DB    // SQLite only: the one writer connection, used by w
+	cdb    *sql.DB    // SQLite only: the WAL checkpointer's connection
+	ldb    *sql.DB    // PostgreSQL only: the sessions that hold advisory locks (Lock)
+	local  localLocks // SQLite only: Lock inside the one process
+	w      *writer    // SQLite only: serialised, group-committed writes
 	d      dialect
 	name   string // file path or database name, for error messages
 	schema string // PostgreSQL only
+	holder string // this instance's lease token (Claim, Renew)
 
 	// clock is the store's time; lease tests move it instead of sleeping.
 	clock func() time.Time
@@ -93,7 +96,7 @@ func (s *sqlStore) Close() error {
 			s.w.stop() // after the appender, which writes through it
 		}
 		s.closeErr = s.db.Close()
-		for _, db := range []*sql.DB{s.wdb, s.cdb} {
+		for _, db := range []*sql.DB{s.wdb, s.cdb, s.ldb} {
 			if db == nil {
 				continue
 			}

@@ -25,6 +25,7 @@ type Store interface {
 	Leader
 	Sessions
 	Console
+	Locks
 
 	// Ping checks that the database answers (used by GET /api/health).
 	Ping(ctx context.Context) error
@@ -54,6 +55,9 @@ type Delivery struct {
 	NotBefore  time.Time // a retry waits until then
 	LeaseUntil time.Time
 	LastError  string
+	// LeaseHolder is the store instance (one per process) that claimed it last; only
+	// that holder renews its lease.
+	LeaseHolder string
 }
 
 // Inbox is the durable webhook queue. A delivery is stored before GitHub gets its 2xx,
@@ -74,6 +78,10 @@ type Inbox interface {
 	Fail(ctx context.Context, id string, lastErr string) error
 	// Release returns a leased delivery to pending without counting an attempt (shutdown).
 	Release(ctx context.Context, id string) error
+	// Renew extends to now+lease the leases this store instance holds on ids (the
+	// worker's heartbeat for work that is still running). It returns the ids whose lease
+	// it no longer holds: settled meanwhile, or expired and claimed by another replica.
+	Renew(ctx context.Context, ids []string, lease time.Duration) (lost []string, err error)
 	// Depth counts pending and leased deliveries.
 	Depth(ctx context.Context) (int, error)
 	// GetDelivery returns one delivery, or ErrNotFound.
@@ -167,6 +175,35 @@ type Leader interface {
 	TryLead(ctx context.Context, name string) (release func(), ok bool, err error)
 }
 
+// Locks are named mutual-exclusion locks that hold across every replica of one store:
+// one evaluation of a PR at a time, one answer per deployment request, one leader. With
+// PostgreSQL a session advisory lock on a connection set aside for it (released by the
+// server when the process dies); with SQLite, where one process owns the file, a lock
+// inside the process.
+type Locks interface {
+	// Lock waits until this process holds the named lock, or ctx ends.
+	Lock(ctx context.Context, name string) (Lock, error)
+	// TryLock takes the named lock when it is free; ok is false when another holder has it.
+	TryLock(ctx context.Context, name string) (l Lock, ok bool, err error)
+}
+
+// Lock is one held lock.
+type Lock interface {
+	// Check asks the database whether the lock is still held: nil, or an error wrapping
+	// ErrLockLost once its session is gone (a failover, a restart, a cut connection),
+	// when another replica may hold it. Check before an effect only the holder may have.
+	Check(ctx context.Context) error
+	// Lost is closed once the lock is released or found lost (the holder's connection is
+	// checked in the background every few seconds).
+	Lost() <-chan struct{}
+	// Release gives the lock up; calling it again does nothing.
+	Release()
+}
+
+// ErrLockLost says a lock's database session ended while it was held: someone else may
+// hold it now. It is transient: the work is done again under a new lock.
+var ErrLockLost = errors.New("lock lost")
+
 // Kind is the kind of an audit record.
 type Kind string
 
@@ -215,7 +252,13 @@ type Record struct {
 	SHA          string
 	// Subject groups records of one thing that is not a PR, e.g. "run:123/env:production"
 	// for a deployment gate, so one decision per (run, environment) can be enforced.
-	Subject      string
+	Subject string
+	// FactKey names the fact the record states (docs/audit.md lists the keys): Append
+	// adds no second record with the same non-empty key and returns the first one
+	// instead, so a delivery processed twice (a lease taken over, a retry after a lost
+	// COMMIT answer, two replicas) records its push, merge or decision once. It is not
+	// part of the hash; it is filled in on the records Append returns, not on reads.
+	FactKey      string
 	Actor        string
 	Outcome      string
 	PolicyDigest string
@@ -245,7 +288,8 @@ type Filter struct {
 // Audit is the append-only, hash-chained decision log.
 type Audit interface {
 	// Append adds a record at the end of the chain and returns it completed. When it
-	// returns nil the record is durable.
+	// returns nil the record is durable. A record whose FactKey is already in the log is
+	// not added again: Append returns the record that holds the key.
 	Append(ctx context.Context, r Record) (Record, error)
 	// Scan streams every record from fromSeq on, in sequence order, with its Facts and
 	// Decision, in bounded memory.

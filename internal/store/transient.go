@@ -32,7 +32,7 @@ func IsTransient(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, ErrUnavailable) {
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrLockLost) {
 		return true
 	}
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) {
@@ -137,5 +137,5 @@ func (s *sqlStore) retry(ctx context.Context, op func() error) error {
 // ErrUnavailable) holds and the cause stays reachable.
 type unavailable struct{ cause error }
 
-func (u unavailable) Error() string { return "store unavailable: " + u.cause.Error() }
+func (u unavailable) Error() string   { return "store unavailable: " + u.cause.Error() }
 func (u unavailable) Unwrap() []error { return []error{ErrUnavailable, u.cause} }
