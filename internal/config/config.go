@@ -33,6 +33,7 @@ type Config struct {
 	LogLevel       string      `yaml:"log_level"`
 	Audit          Audit       `yaml:"audit"`
 	Tickets        Tickets     `yaml:"tickets"` // Jira and ServiceNow connections (tickets.go)
+	Inbox          Inbox       `yaml:"inbox"`
 
 	// UnknownEnv lists FOUREYES_* variables that name no key: most likely a typo, which
 	// the server reports at start rather than silently ignoring.
@@ -276,6 +277,7 @@ func (c *Config) setDefaults() {
 		c.Audit.Checkpoint.Targets = []string{"log"}
 	}
 	c.Tickets.setDefaults()
+	c.Inbox.setDefaults(c.Workers)
 }
 
 func (c *Config) validate() error {
@@ -313,6 +315,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("workers must be at least 1, not %d", c.Workers)
 	}
 	if err := c.Tickets.validate(); err != nil {
+		return err
+	}
+	if err := c.Inbox.validate(c.Workers); err != nil {
 		return err
 	}
 	return nil

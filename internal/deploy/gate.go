@@ -53,11 +53,11 @@ func (g *Gate) Handle(ctx context.Context, r Request) error {
 		return g.refuse(ctx, r, err)
 	}
 	subject := Subject(runID, r.Environment)
-	release, err := g.locks.acquire(ctx, g.Store, subject)
+	lock, err := g.locks.acquire(ctx, g.Store, subject)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer lock.Release()
 	done, err := g.Store.GetCheckpoint(ctx, answeredKey(runID, r.Environment))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", answeredKey(runID, r.Environment), err)
@@ -75,6 +75,10 @@ func (g *Gate) Handle(ctx context.Context, r Request) error {
 		return err
 	}
 	comment := report.DeploymentComment(d, fmt.Sprintf("audit record #%d (foureyes audit trace --repo %s --sha %s)", rec.Seq, r.FullName(), r.SHA))
+	// Answer only while holding the lock: after a failover another replica may hold it.
+	if err := lock.Check(ctx); err != nil {
+		return err
+	}
 	if err := answer(ctx, client, r.CallbackURL, r.Environment, d.State, comment); err != nil {
 		return err
 	}

@@ -30,6 +30,11 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, owner, r
 	if out.Conclusion == "" {
 		status = "in_progress"
 	}
+	head, err := e.Store.Lock(ctx, headLockName(full, sha))
+	if err != nil {
+		return fmt.Errorf("lock the check run of %s@%s: %w", full, sha, err)
+	}
+	defer head.Release()
 	fp := fingerprint(status, out, anns)
 	if status == "in_progress" {
 		// GitHub marks a run left in progress for 14 days stale: an unchanged pending
@@ -59,6 +64,11 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, owner, r
 	if status == "completed" {
 		conclusion = github.String(out.Conclusion)
 		completedAt = &github.Timestamp{Time: now}
+	}
+	// Only the holder of the head's lock may write its run: if the lock's session died
+	// (a failover), another replica may be writing it now. The delivery is retried.
+	if err := head.Check(ctx); err != nil {
+		return fmt.Errorf("write check run %s on %s@%s: %w", e.CheckName, full, sha, err)
 	}
 	var run *github.CheckRun
 	if exists {

@@ -38,7 +38,7 @@ func (e *Evaluator) DecideFresh(ctx context.Context, client *github.Client, t Ta
 	if len(t.DeliveryIDs) > 0 {
 		deliveryID = t.DeliveryIDs[0]
 	}
-	rec, err := e.Store.Append(ctx, store.Record{
+	rec, err := e.appendDecision(ctx, store.Record{
 		Kind: d.Kind, DeliveryID: deliveryID, Installation: t.InstallationID,
 		Repository: t.Owner + "/" + t.Repo, PR: t.Number, SHA: pr.GetHead().GetSHA(), Subject: subject,
 		Actor: pr.GetUser().GetLogin(), Outcome: string(d.Decision.Outcome),

@@ -81,6 +81,11 @@ type Result struct {
 // The returned error is what the inbox retries (facts.IsTransient).
 func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 	defer e.lock(t)()
+	fleet, err := e.Store.Lock(ctx, prLockName(t))
+	if err != nil {
+		return Result{}, fmt.Errorf("lock %s/%s#%d: %w", t.Owner, t.Repo, t.Number, err)
+	}
+	defer fleet.Release()
 	start := e.Now()
 	ctx, counter := ghclient.WithCounter(ctx)
 	client, err := e.Clients.NewInstallationClient(t.InstallationID)
@@ -243,7 +248,7 @@ func (e *Evaluator) record(ctx context.Context, t Target, pr *github.PullRequest
 	if len(t.DeliveryIDs) > 0 {
 		deliveryID = t.DeliveryIDs[0]
 	}
-	rec, err := e.Store.Append(ctx, store.Record{
+	rec, err := e.appendDecision(ctx, store.Record{
 		Kind: d.Kind, DeliveryID: deliveryID, Installation: t.InstallationID,
 		Repository: t.Owner + "/" + t.Repo, PR: t.Number, SHA: pr.GetHead().GetSHA(),
 		Actor: pr.GetUser().GetLogin(), Outcome: string(d.Decision.Outcome),

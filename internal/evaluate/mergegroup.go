@@ -14,6 +14,11 @@ import (
 // PR in the group has a passing decision on its own head under its base branch's policy,
 // evaluated now (a queued PR may have lost an approval since it was queued).
 func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner, repo, headSHA string, prs []int, deliveryID string) error {
+	groupLock, err := e.Store.Lock(ctx, mergeGroupLockName(owner+"/"+repo, headSHA))
+	if err != nil {
+		return fmt.Errorf("lock merge group %s/%s@%s: %w", owner, repo, headSHA, err)
+	}
+	defer groupLock.Release()
 	ctx, counter := ghclient.WithCounter(ctx)
 	client, err := e.Clients.NewInstallationClient(installationID)
 	if err != nil {

@@ -48,6 +48,65 @@ type Loops struct {
 	NewTicker func(d time.Duration) Ticker // default time.NewTicker; tests tick by hand
 	Metrics   *Metrics
 	Log       zerolog.Logger
+
+	// Locks, when set, elects the leader instead of Leader, with a lock whose loss is
+	// noticed (store.Lock.Lost: its session is checked every second): the jobs stop as
+	// soon as the lock is lost, and this replica follows again.
+	Locks store.Locks
+	// Grace is how long a replica that just won the lock waits before its first job: a
+	// leader that lost its lock notices within about a second and stops, so with a
+	// Grace longer than that two replicas never run the jobs at once. 0 for SQLite,
+	// where the one process always leads.
+	Grace time.Duration
+	// After is time.After; tests wait on their own channel.
+	After func(time.Duration) <-chan time.Time
+}
+
+// leaderLockName is the store.Locks name of the leader lock; TryLead uses the same one.
+const leaderLockName = "lead:" + LeaderLock
+
+// tryLead takes leadership: it returns the release function and a channel closed when
+// leadership is lost (never, with Leader alone).
+func (l *Loops) tryLead(ctx context.Context) (func(), <-chan struct{}, bool, error) {
+	if l.Locks == nil {
+		release, ok, err := l.Leader.TryLead(ctx, LeaderLock)
+		return release, nil, ok, err
+	}
+	lock, ok, err := l.Locks.TryLock(ctx, leaderLockName)
+	if err != nil || !ok {
+		return nil, nil, false, err
+	}
+	return lock.Release, lock.Lost(), true, nil
+}
+
+// leadWhileHeld runs the jobs until ctx ends or lost closes.
+func (l *Loops) leadWhileHeld(ctx context.Context, lost <-chan struct{}) (wasLost bool) {
+	leadCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if lost != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			select {
+			case <-lost:
+				cancel()
+			case <-stop:
+			}
+		}()
+	}
+	if l.Grace > 0 {
+		after := time.After
+		if l.After != nil {
+			after = l.After
+		}
+		select {
+		case <-after(l.Grace):
+		case <-leadCtx.Done():
+			return ctx.Err() == nil
+		}
+	}
+	l.lead(leadCtx)
+	return ctx.Err() == nil && leadCtx.Err() != nil
 }
 
 func (l *Loops) ticker(d time.Duration) Ticker {
@@ -64,17 +123,21 @@ func (l *Loops) Run(ctx context.Context) error {
 	defer retry.Stop()
 	following := false
 	for {
-		release, ok, err := l.Leader.TryLead(ctx, LeaderLock)
+		release, lost, ok, err := l.tryLead(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			l.Log.Error().Err(err).Msg("recovery loops cannot try for leadership; retrying on the next tick")
 		case ok:
 			l.Log.Info().Msg("this replica leads the recovery loops")
 			l.Metrics.setLeader(true)
-			l.lead(ctx)
+			wasLost := l.leadWhileHeld(ctx, lost)
 			release()
 			l.Metrics.setLeader(false)
-			l.Log.Info().Msg("this replica stopped leading the recovery loops")
+			if wasLost {
+				l.Log.Warn().Msg("the leader lock was lost (its database session ended): stopped leading the recovery loops")
+			} else {
+				l.Log.Info().Msg("this replica stopped leading the recovery loops")
+			}
 			following = false
 		case !following && ctx.Err() == nil:
 			l.Log.Info().Msg("another replica leads the recovery loops; following")

@@ -15,6 +15,7 @@ import (
 	"github.com/foureyes/foureyes/internal/ghclient"
 	"github.com/foureyes/foureyes/internal/handler"
 	"github.com/foureyes/foureyes/internal/health"
+	"github.com/foureyes/foureyes/internal/inbox"
 	"github.com/foureyes/foureyes/policy"
 )
 
@@ -72,7 +73,8 @@ func (s *Server) startApp() error {
 	ctx, cancel := context.WithCancel(s.logger.WithContext(s.ctx))
 	a := &app{cancel: cancel}
 	w := &workers{store: s.store, handlers: byEvent, metrics: s.metrics, logger: s.logger, retry: cfg.Retry,
-		n: cfg.Workers, wakeCh: make(chan struct{}, 1), now: s.now}
+		n: cfg.Workers, wakeCh: make(chan struct{}, 1), now: s.now,
+		leases: inbox.NewLeases(s.store, cfg.Inbox.Lease.D(), cfg.Inbox.MaxInFlight, s.logger.With().Str("component", "inbox").Logger())}
 	w.coalescer = newCoalescer(ctx, cfg.Workers, DefaultCoalescerCapacity,
 		func(ctx context.Context, subj handler.Subject, ids []string) error {
 			_, err := ev.PullRequest(ctx, evaluate.Target{InstallationID: subj.InstallationID, Owner: subj.Owner,

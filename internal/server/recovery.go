@@ -4,12 +4,23 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
 
 	"github.com/foureyes/foureyes/internal/evaluate"
 	"github.com/foureyes/foureyes/internal/recovery"
 )
+
+// leaderGrace is how long a new leader waits before its first job: longer than the
+// check interval of a lock's session (about a second) plus one check's timeout, so a
+// leader that lost the database has stopped first. With SQLite one process leads.
+func leaderGrace(driver string) time.Duration {
+	if driver == "postgres" {
+		return 3 * time.Second
+	}
+	return 0
+}
 
 // recoveryLoops builds the loops that heal what GitHub never delivered: the redelivery
 // reconciler (failed webhooks of the last 3 days) and the sweeper (open PRs whose check is
@@ -26,6 +37,8 @@ func (s *Server) recoveryLoops(clients githubapp.ClientCreator, ev *evaluate.Eva
 	log := s.logger.With().Str("component", "recovery").Logger()
 	return &recovery.Loops{
 		Leader:     s.store,
+		Locks:      s.store,
+		Grace:      leaderGrace(s.cfg.Store.Driver),
 		Reconciler: &recovery.Reconciler{App: appClient, Store: s.store, Metrics: m, Log: log},
 		Sweeper: &recovery.Sweeper{
 			Installations: recovery.AppInstallations(appClient),

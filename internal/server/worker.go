@@ -12,13 +12,10 @@ import (
 	"github.com/foureyes/foureyes/internal/config"
 	"github.com/foureyes/foureyes/internal/facts"
 	"github.com/foureyes/foureyes/internal/handler"
+	"github.com/foureyes/foureyes/internal/inbox"
 	"github.com/foureyes/foureyes/internal/metrics"
 	"github.com/foureyes/foureyes/internal/store"
 )
-
-// leaseFor is how long a worker holds a delivery before another may take it: longer than
-// any evaluation, so only a dead worker's deliveries are taken over.
-const leaseFor = 5 * time.Minute
 
 // workers take deliveries from the inbox, run their handler, and settle them: done,
 // retried later with backoff, or failed for good after the retry limit.
@@ -32,6 +29,9 @@ type workers struct {
 	n         int
 	wakeCh    chan struct{}
 	now       func() time.Time
+	// leases bounds what this replica holds (claimed, running or waiting in the
+	// coalescer) and renews their leases while they are held (inbox.lease).
+	leases *inbox.Leases
 }
 
 func (w *workers) wake() {
@@ -44,16 +44,24 @@ func (w *workers) wake() {
 // run claims and processes deliveries until ctx ends.
 func (w *workers) run(ctx context.Context) {
 	slots := make(chan struct{}, w.n)
+	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBeat() // after wg.Wait: leases are renewed until the last handler ends
+	go w.leases.Run(beat)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	poll := time.NewTicker(250 * time.Millisecond)
 	defer poll.Stop()
 	for {
-		free := w.n - len(slots)
+		// Back-pressure: with max_in_flight deliveries held (most waiting in the
+		// coalescer), nothing more is claimed; the rest wait in the inbox, on disk.
+		free := min(w.n-len(slots), w.leases.Room())
 		if free > 0 {
-			ds, err := w.store.Claim(ctx, free, leaseFor)
+			ds, err := w.store.Claim(ctx, free, w.leases.Lease())
 			if err != nil && ctx.Err() == nil {
 				w.logger.Error().Err(err).Msg("claim deliveries from the inbox")
+			}
+			for _, d := range ds {
+				w.leases.Hold(d.ID)
 			}
 			for _, d := range ds {
 				slots <- struct{}{}
@@ -75,6 +83,7 @@ func (w *workers) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-w.wakeCh:
+		case <-w.leases.Freed():
 		case <-poll.C:
 		}
 	}
@@ -92,7 +101,7 @@ func (w *workers) process(ctx context.Context, d store.Delivery) {
 	err := runHandler(ctx, h, d)
 	if err != nil {
 		if ctx.Err() != nil { // shutting down: give it back untouched
-			_ = w.store.Release(context.WithoutCancel(ctx), d.ID)
+			w.releaseByID(d.ID)
 			return
 		}
 		w.settle(ctx, d, err)
@@ -118,6 +127,7 @@ func runHandler(ctx context.Context, h githubapp.EventHandler, d store.Delivery)
 // settleByID is the coalescer's completion callback.
 func (w *workers) settleByID(id string, err error) {
 	ctx := context.Background()
+	defer w.leases.Drop(id) // also when it cannot be read: its lease then expires
 	d, gerr := w.store.GetDelivery(ctx, id)
 	if gerr != nil {
 		w.logger.Error().Err(gerr).Str(githubapp.LogKeyDeliveryID, id).Msg("settle delivery")
@@ -127,6 +137,7 @@ func (w *workers) settleByID(id string, err error) {
 }
 
 func (w *workers) releaseByID(id string) {
+	defer w.leases.Drop(id)
 	if err := w.store.Release(context.Background(), id); err != nil {
 		w.logger.Error().Err(err).Str(githubapp.LogKeyDeliveryID, id).Msg("return delivery to the inbox")
 	}
@@ -135,6 +146,9 @@ func (w *workers) releaseByID(id string) {
 func (w *workers) settle(ctx context.Context, d store.Delivery, err error) {
 	logger := zerolog.Ctx(ctx)
 	bg := context.WithoutCancel(ctx)
+	// Dropped once settled: until then the heartbeat keeps the lease, so no other
+	// replica starts the same work while this one writes its outcome.
+	defer w.leases.Drop(d.ID)
 	switch {
 	case err == nil:
 		if serr := w.store.Complete(bg, d.ID); serr != nil {

@@ -21,6 +21,12 @@ func (s *sqlStore) Append(ctx context.Context, r Record) (Record, error) {
 	if r.Kind == "" {
 		return Record{}, fmt.Errorf("append audit record: empty kind")
 	}
+	if r.FactKey == "" {
+		r.FactKey = DefaultFactKey(r)
+	}
+	if err := factKeyOK(r.FactKey); err != nil {
+		return Record{}, fmt.Errorf("append %s record for %s: %w", r.Kind, r.Repository, err)
+	}
 	var err error
 	if r.Facts, err = compactDoc(r.Facts); err != nil {
 		return Record{}, fmt.Errorf("append %s record for %s: facts: %w", r.Kind, r.Repository, err)
