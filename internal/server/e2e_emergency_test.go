@@ -86,9 +86,12 @@ func TestEmergencyDoesNotWaiveAFailedCheck(t *testing.T) {
 	pr := h.OpenPR(e2etest.PRSpec{Number: 2, Author: "alice"})
 	h.CompleteCheck(pr.HeadSHA, "build", "github-actions", 15368, "failure")
 	h.Comment(2, "ivan", "/foureyes emergency INC-1 db down")
-	run := h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
-	if !strings.Contains(run.Output.Text, "emergency change INC-1 declared by ivan") {
-		t.Errorf("text does not show the accepted declaration:\n%s", run.Output.Text)
+	// The run already failed before the comment: wait for the evaluation that read it.
+	run := h.CheckRun(pr.HeadSHA, func(c githubtest.CheckRun) bool {
+		return strings.Contains(c.Output.Text, "emergency change INC-1 declared by ivan")
+	})
+	if run.Status != "completed" || run.Conclusion != "failure" {
+		t.Errorf("with a failed check and an emergency: %s/%s, want completed/failure", run.Status, run.Conclusion)
 	}
 }
 

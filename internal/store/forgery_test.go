@@ -186,8 +186,8 @@ func TestInsertOrReplaceRefused(t *testing.T) {
 		var stmts []string
 		if b.Name == "sqlite" {
 			stmts = []string{
-				`INSERT OR REPLACE INTO audit_records SELECT seq, id, recorded_at, 'merge', delivery_id, installation, repository, pr, sha, subject, actor, 'pass', policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash FROM audit_records WHERE seq = 2`,
-				`REPLACE INTO audit_records SELECT seq, id, recorded_at, kind, delivery_id, installation, repository, pr, sha, subject, actor, 'pass', policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash FROM audit_records WHERE seq = 2`,
+				`INSERT OR REPLACE INTO audit_records (seq, id, recorded_at, kind, delivery_id, installation, repository, pr, sha, subject, actor, outcome, policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash) SELECT seq, id, recorded_at, 'merge', delivery_id, installation, repository, pr, sha, subject, actor, 'pass', policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash FROM audit_records WHERE seq = 2`,
+				`REPLACE INTO audit_records (seq, id, recorded_at, kind, delivery_id, installation, repository, pr, sha, subject, actor, outcome, policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash) SELECT seq, id, recorded_at, kind, delivery_id, installation, repository, pr, sha, subject, actor, 'pass', policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash FROM audit_records WHERE seq = 2`,
 				`INSERT OR REPLACE INTO audit_documents (digest, body) SELECT digest, '{"outcome":"pass"}' FROM audit_documents`,
 				`INSERT OR REPLACE INTO audit_signatures SELECT seq, hash, public_key, 'AAAA' FROM audit_signatures`,
 			}
