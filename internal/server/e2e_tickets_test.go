@@ -240,3 +240,20 @@ func assertSnapshotInEvidence(t *testing.T, h *e2etest.Harness, pr int, digest s
 	}
 	t.Errorf("the evidence package of #%d does not hold the ticket digest %s", pr, digest)
 }
+
+// After a restart the index of which PRs reference which ticket is read back from the
+// store: a Jira webhook still turns the check green.
+func TestJiraWebhookAfterRestart(t *testing.T) {
+	jira := ticketstest.NewJira(t, ticketstest.Cloud)
+	jira.Put(pendingIssue("PAY-65"))
+	h := jiraHarness(t, jira, time.Hour)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 65, Author: "alice"})
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
+	h.WaitIdle()
+	h.Restart()
+	jira.Update("PAY-65", approve)
+	if code := ticketstest.SendJiraWebhook(t, h.URL()+"/api/jira/hook", jiraHookSecret, ticketstest.JiraWebhookBody("PAY-65", "Approved")); code != http.StatusAccepted {
+		t.Fatalf("signed Jira webhook: %d", code)
+	}
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+}

@@ -74,7 +74,7 @@ func New(cfg config.Config, st store.Store, logger zerolog.Logger) (*Server, err
 	if err := s.loadSigningKey(); err != nil {
 		return nil, err
 	}
-	ts, err := newTicketSystems(cfg.Tickets, s.metrics.Registry, logger, s.now)
+	ts, err := newTicketSystems(cfg.Tickets, st, s.metrics.Registry, logger, s.now)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/foureyes/foureyes/internal/config"
 	"github.com/foureyes/foureyes/internal/evaluate"
+	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/internal/tickets"
 	"github.com/foureyes/foureyes/policy"
 )
@@ -30,7 +31,7 @@ type ticketSystems struct {
 	eval    atomic.Pointer[evaluate.Evaluator]
 }
 
-func newTicketSystems(cfg config.Tickets, reg prometheus.Registerer, logger zerolog.Logger, now func() time.Time) (*ticketSystems, error) {
+func newTicketSystems(cfg config.Tickets, st store.Store, reg prometheus.Registerer, logger zerolog.Logger, now func() time.Time) (*ticketSystems, error) {
 	log := logger.With().Str("component", "tickets").Logger()
 	ts := &ticketSystems{cfg: cfg, metrics: tickets.NewMetrics(reg), log: log}
 	var readers []tickets.Reader
@@ -56,7 +57,11 @@ func newTicketSystems(cfg config.Tickets, reg prometheus.Registerer, logger zero
 	}
 	ts.watcher = &tickets.Watcher{Service: ts.service, Reevaluate: ts.reevaluate, PollInterval: poll,
 		RetryBase: min(tickets.DefaultRetryBase, poll), Tick: min(time.Second, max(poll/2, 10*time.Millisecond)),
-		Now: now, Metrics: ts.metrics, Log: log}
+		Now: now, Metrics: ts.metrics, Log: log, Store: st,
+		IsOpen: func(ctx context.Context, s tickets.Subject) bool {
+			pr, err := st.GetPR(ctx, s.Repo, s.Number)
+			return err != nil || pr.Open // unsure: re-evaluate, the evaluator skips a closed PR
+		}}
 	return ts, nil
 }
 

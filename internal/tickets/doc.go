@@ -18,4 +18,6 @@
 // Watcher keeps the check following the ticket: it remembers which open pull requests
 // reference which tickets, re-evaluates them when a signed webhook says a ticket changed,
 // and polls, at a bounded rate, the tickets that pending or failing pull requests wait on.
+// The index is also written to the store (persist.go), so it survives restarts and is
+// shared by replicas.
 package tickets

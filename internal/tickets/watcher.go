@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -37,8 +38,7 @@ const (
 // ticket changed re-evaluates those PRs (Changed); and tickets that a pending or failing
 // PR waits on are polled at a bounded rate, with backoff while their system is
 // unreachable, and their PRs re-evaluated when the ticket changes. What it knows is kept
-// in memory: a restart forgets it until the PRs are evaluated again (any GitHub event,
-// or the sweeper).
+// in memory and, with Store, persisted (persist.go).
 type Watcher struct {
 	Service    *Service
 	Reevaluate func(ctx context.Context, s Subject) error
@@ -48,6 +48,14 @@ type Watcher struct {
 	Now                                          func() time.Time
 	Metrics                                      *Metrics
 	Log                                          zerolog.Logger
+	// Store, when set, persists the index (persist.go) so that a webhook reaching another
+	// replica, or arriving after a restart, still finds the PRs, and so that Run resumes
+	// polling for the PRs that waited before a restart.
+	Store RefStore
+	// IsOpen, when set, filters persisted PRs: a closed PR is not re-evaluated.
+	IsOpen func(ctx context.Context, s Subject) bool
+
+	persistMu sync.Mutex
 
 	once      sync.Once
 	limiter   *rate.Limiter
@@ -92,6 +100,12 @@ func (w *Watcher) init() {
 // a pass, so its tickets are polled until it is; a pass stops the polling.
 func (w *Watcher) Observe(s Subject, snaps map[string]policy.TicketSnapshot, waiting bool) {
 	w.init()
+	refs := w.observe(s, snaps, waiting)
+	w.persist(s, refs, waiting)
+}
+
+// observe updates the in-memory index and returns s's refs.
+func (w *Watcher) observe(s Subject, snaps map[string]policy.TicketSnapshot, waiting bool) []Ref {
 	now := w.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -109,7 +123,7 @@ func (w *Watcher) Observe(s Subject, snaps map[string]policy.TicketSnapshot, wai
 	}
 	delete(w.bySubject, s)
 	if len(snaps) == 0 {
-		return
+		return nil
 	}
 	refs := make([]Ref, 0, len(snaps))
 	for _, snap := range snaps {
@@ -135,6 +149,7 @@ func (w *Watcher) Observe(s Subject, snaps map[string]policy.TicketSnapshot, wai
 		}
 	}
 	w.bySubject[s] = refs
+	return refs
 }
 
 // Changed is what a webhook calls: the cached ticket is dropped and every PR that
@@ -142,13 +157,40 @@ func (w *Watcher) Observe(s Subject, snaps map[string]policy.TicketSnapshot, wai
 func (w *Watcher) Changed(system, key string) {
 	w.init()
 	w.Service.Forget(system, key)
+	ctx, cancel := context.WithTimeout(context.Background(), persistTimeout)
+	defer cancel()
+	stored := w.open(ctx, w.persisted(ctx, refKey(Ref{System: system, Key: key})))
 	w.mu.Lock()
-	subs := w.byRef[Ref{System: system, Key: key}]
-	for s := range subs {
+	for s := range w.byRef[Ref{System: system, Key: key}] {
+		w.enqueueLocked(s)
+	}
+	for _, s := range stored {
 		w.enqueueLocked(s)
 	}
 	w.mu.Unlock()
 	w.signal()
+}
+
+// open keeps the subjects IsOpen accepts.
+func (w *Watcher) open(ctx context.Context, subs []Subject) []Subject {
+	if w.IsOpen == nil {
+		return subs
+	}
+	return slices.DeleteFunc(subs, func(s Subject) bool { return !w.IsOpen(ctx, s) })
+}
+
+// Resume re-evaluates the PRs that were waiting on a ticket when the index was last
+// written (before a restart): their evaluation puts their tickets back on the poll list.
+func (w *Watcher) Resume(ctx context.Context) int {
+	w.init()
+	subs := w.open(ctx, w.persisted(ctx, waitingKey))
+	w.mu.Lock()
+	for _, s := range subs {
+		w.enqueueLocked(s)
+	}
+	w.mu.Unlock()
+	w.signal()
+	return len(subs)
 }
 
 func (w *Watcher) enqueueLocked(s Subject) {
@@ -287,6 +329,7 @@ func (w *Watcher) Flush(ctx context.Context) {
 // Run polls and re-evaluates until ctx ends.
 func (w *Watcher) Run(ctx context.Context) {
 	w.init()
+	w.Resume(ctx)
 	t := time.NewTicker(w.Tick)
 	defer t.Stop()
 	for {

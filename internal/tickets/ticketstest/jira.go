@@ -201,8 +201,8 @@ func JiraWebhookBody(key, status string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"timestamp": time.Date(2026, 11, 20, 10, 2, 0, 0, time.UTC).UnixMilli(), "webhookEvent": "jira:issue_updated",
 		"issue_event_type_name": "issue_generic",
-		"issue": map[string]any{"id": "10042", "key": key, "fields": map[string]any{"status": map[string]any{"name": status}}},
-		"changelog": map[string]any{"items": []any{map[string]any{"field": "status", "toString": status}}},
+		"issue":                 map[string]any{"id": "10042", "key": key, "fields": map[string]any{"status": map[string]any{"name": status}}},
+		"changelog":             map[string]any{"items": []any{map[string]any{"field": "status", "toString": status}}},
 	})
 	return b
 }

@@ -177,8 +177,8 @@ func (s *ServiceNow) approvers(w http.ResponseWriter, r *http.Request) {
 	result := []any{}
 	for i, a := range c.Approvers {
 		result = append(result, map[string]any{
-			"sys_id":   field(c.SysID+"-a"+string(rune('0'+i)), ""),
-			"approver": map[string]string{"value": "user-" + a.Name, "display_value": a.Name, "link": s.URL + "/api/now/table/sys_user/user-" + a.Name},
+			"sys_id":         field(c.SysID+"-a"+string(rune('0'+i)), ""),
+			"approver":       map[string]string{"value": "user-" + a.Name, "display_value": a.Name, "link": s.URL + "/api/now/table/sys_user/user-" + a.Name},
 			"approver.email": field(a.Email, a.Email), "state": field(a.State, a.State),
 			"sys_created_on": field("2026-11-19 08:00:00", "2026-11-19 00:00:00"), "sys_updated_on": field(a.Updated, a.Updated),
 		})
