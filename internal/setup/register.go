@@ -20,6 +20,7 @@ type setupPage struct {
 	Error       string
 	HookURL     string
 	PublicURL   string
+	Unreachable string // why GitHub cannot reach PublicURL, with the fix ("" when it may)
 	WebURL      string
 	Permissions []permission
 	Events      []string
@@ -42,7 +43,7 @@ func (h *handler) setupPage(account, org, appName, errMsg string) setupPage {
 	}
 	return setupPage{
 		Account: account, Org: org, AppName: appName, Error: errMsg,
-		HookURL: h.manifest.hookURL(), PublicURL: h.publicURL, WebURL: h.webURL,
+		HookURL: h.manifest.hookURL(), PublicURL: h.publicURL, WebURL: h.webURL, Unreachable: unreachableWarning(h.publicURL),
 		Permissions: h.manifest.permissions(), Events: h.manifest.events(),
 	}
 }

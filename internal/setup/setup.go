@@ -93,6 +93,9 @@ func NewHandler(cfg Config, onRegistered func(Credentials) error) (http.Handler,
 		now:          time.Now,
 		mux:          http.NewServeMux(),
 	}
+	if w := unreachableWarning(publicURL); w != "" {
+		cfg.Logger.Warn().Str("public_url", publicURL).Msg(w)
+	}
 	h.states = newStateStore(func() time.Time { return h.now() })
 	h.mux.HandleFunc("GET /{$}", h.index)
 	h.mux.HandleFunc("GET /setup", h.index)
