@@ -84,8 +84,8 @@ func (s *Server) startApp() error {
 	a.workers, a.coalescer = w, w.coalescer
 	dispatcher := githubapp.NewEventDispatcher(handlers, cfg.GitHub.App.WebhookSecret,
 		githubapp.WithScheduler(&inboxScheduler{store: s.store, metrics: s.metrics, wake: w.wake, now: s.now}),
-		githubapp.WithErrorCallback(hookErrorCallback(s.metrics)))
-	hook := hookHandler(dispatcher, s.logger, s.metrics)
+		githubapp.WithErrorCallback(hookErrorCallback(s.metrics, knownEvents(byEvent))))
+	hook := hookHandler(dispatcher, s.logger, s.metrics, knownEvents(byEvent))
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); w.run(ctx) }()
 	a.wg.Add(1)

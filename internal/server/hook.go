@@ -27,19 +27,37 @@ var keptHeaders = []string{
 
 type headersKey struct{}
 
-// hookHandler wraps go-githubapp's dispatcher: it caps the body, keeps the headers for
-// the inbox, and gives the dispatcher a logger.
-func hookHandler(dispatcher http.Handler, logger zerolog.Logger, m *metrics.Metrics) http.Handler {
+// hookHandler wraps go-githubapp's dispatcher: it refuses what cannot be a signed GitHub
+// delivery before reading its body (no or a malformed signature header, a declared
+// length over GitHub's cap), bounds how many requests are read at once, caps the body,
+// keeps the headers for the inbox, and gives the dispatcher a logger. known are the
+// events the app handles: metrics label any other event "other".
+func hookHandler(dispatcher http.Handler, logger zerolog.Logger, m *metrics.Metrics, known map[string]bool) http.Handler {
+	slots := newHookSlots(maxConcurrentHooks)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
 			return
 		}
+		event := eventLabel(known, r.Header.Get("X-GitHub-Event"))
 		if r.ContentLength > maxWebhookBody {
-			m.Deliveries.WithLabelValues(r.Header.Get("X-GitHub-Event"), "too_large").Inc()
+			m.Deliveries.WithLabelValues(event, "too_large").Inc()
 			http.Error(w, "payload over 25 MB", http.StatusRequestEntityTooLarge)
 			return
 		}
+		if !signatureHeader.MatchString(r.Header.Get("X-Hub-Signature-256")) {
+			// No body is read: without a well-formed signature it cannot verify.
+			m.Deliveries.WithLabelValues(event, "bad_signature").Inc()
+			http.Error(w, "invalid webhook signature or headers", http.StatusUnauthorized)
+			return
+		}
+		if !slots.acquire(r.Context()) {
+			m.Deliveries.WithLabelValues(event, "busy").Inc()
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "too many webhook requests at once", http.StatusServiceUnavailable)
+			return
+		}
+		defer slots.release()
 		r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
 		h := http.Header{}
 		for _, k := range keptHeaders {
@@ -89,10 +107,10 @@ func (s *inboxScheduler) Schedule(ctx context.Context, d githubapp.Dispatch) err
 // hookErrorCallback answers what the dispatcher could not accept: a bad or missing
 // signature is 401 and counted, a body over the cap 413, a store that is down 503, any
 // other store failure 500. Never 2xx for a delivery that was not stored.
-func hookErrorCallback(m *metrics.Metrics) githubapp.ErrorCallback {
+func hookErrorCallback(m *metrics.Metrics, known map[string]bool) githubapp.ErrorCallback {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		logger := zerolog.Ctx(r.Context())
-		event := r.Header.Get("X-GitHub-Event")
+		event := eventLabel(known, r.Header.Get("X-GitHub-Event"))
 		var tooLarge *http.MaxBytesError
 		var ve githubapp.ValidationError
 		if errors.As(err, &tooLarge) || errors.As(err, &ve) && errors.As(ve.Cause, &tooLarge) {

@@ -115,7 +115,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	s.startCheckpointer()
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = newHTTPServer(s.routes())
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error().Err(err).Msg("http server stopped")
