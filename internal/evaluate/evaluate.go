@@ -51,6 +51,11 @@ type Evaluator struct {
 	// (skip.go).
 	memoOnce sync.Once
 	memory   *expirable.LRU[string, remembered]
+	// webhook-derived state of each PR (derived.go) and the loaded-policy cache (policymemo.go).
+	stateOnce  sync.Once
+	stateLRU   *expirable.LRU[string, *prState]
+	policyOnce sync.Once
+	policyLRU  *expirable.LRU[string, Loaded]
 }
 
 func (e *Evaluator) lock(t Target) func() {
@@ -67,6 +72,11 @@ type Target struct {
 	Owner, Repo    string
 	Number         int
 	DeliveryIDs    []string // the deliveries that asked for this evaluation
+	// Fresh reads everything from GitHub, trusting no webhook-derived state and no cached
+	// policy: background work (sweeper, policy fan-out) is the backstop of both.
+	Fresh bool
+
+	kn *known // webhook-derived state this evaluation may use (derived.go)
 }
 
 // Result is one evaluated pull request.
@@ -92,9 +102,15 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("installation client %d: %w", t.InstallationID, err)
 	}
-	pr, _, err := client.PullRequests.Get(ctx, t.Owner, t.Repo, t.Number)
-	if err != nil {
-		return Result{}, fmt.Errorf("get pull request %s/%s#%d: %w", t.Owner, t.Repo, t.Number, err)
+	full := t.Owner + "/" + t.Repo
+	kn := e.derived(full, t.Number, t.Fresh)
+	t.kn = &kn
+	pr := kn.pr
+	if pr == nil {
+		if pr, err = e.getPR(ctx, client, t); err != nil {
+			e.forgetState(full, t.Number)
+			return Result{}, err
+		}
 	}
 	ctx, logger := githubapp.PreparePRContext(ctx, t.InstallationID, pr.GetBase().GetRepo(), t.Number)
 	logger = logger.With().Str("github_sha", pr.GetHead().GetSHA()).Logger()
@@ -103,13 +119,41 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 		return Result{}, err
 	}
 	if pr.GetState() != "open" {
-		e.Forget(t.Owner+"/"+t.Repo, t.Number)
+		e.Forget(full, t.Number)
+		e.forgetState(full, t.Number)
 		logger.Debug().Msg("pull request is closed: not evaluated")
 		return Result{PR: pr}, nil
 	}
 	d, err := e.decide(ctx, client, t, pr)
 	if err != nil {
+		e.forgetState(full, t.Number)
 		return Result{}, err
+	}
+	if green(d) && kn.derivedAny() {
+		// Never green from webhook-derived state alone: read the PR, its reviews and its
+		// check results again and decide from that read.
+		e.Metrics.Confirmations.Inc()
+		t.kn = kn.confirmation(d.Facts)
+		head := pr.GetHead().GetSHA()
+		if pr, err = e.getPR(ctx, client, t); err != nil {
+			e.forgetState(full, t.Number)
+			return Result{}, err
+		}
+		if err := e.rememberPR(ctx, t, pr); err != nil {
+			return Result{}, err
+		}
+		if pr.GetState() != "open" {
+			e.Forget(full, t.Number)
+			e.forgetState(full, t.Number)
+			return Result{PR: pr}, nil
+		}
+		if pr.GetHead().GetSHA() != head {
+			t.kn = &known{} // pushed meanwhile: read everything of the new head
+		}
+		if d, err = e.decide(ctx, client, t, pr); err != nil {
+			e.forgetState(full, t.Number)
+			return Result{}, err
+		}
 	}
 	rec, err := e.record(ctx, t, pr, d)
 	if err != nil {
@@ -120,6 +164,7 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 	}
 	e.remember(t, pr, d)
 	e.ticketsRead(t, d)
+	e.storeState(full, t.Number, kn, pr, d.Facts)
 	elapsed := e.Now().Sub(start)
 	e.Metrics.Decisions.WithLabelValues(string(d.Decision.Outcome)).Inc()
 	e.Metrics.EvaluationSeconds.Observe(elapsed.Seconds())
@@ -144,7 +189,7 @@ type decided struct {
 
 // decide loads the policy from the base branch, gathers the facts and evaluates.
 func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest) (decided, error) {
-	loaded, err := e.Policies.Load(ctx, client, t.Owner, t.Repo, pr.GetBase().GetRef())
+	loaded, err := e.loadPolicy(ctx, client, t, pr.GetBase().GetRef())
 	if err != nil {
 		return decided{}, err
 	}
@@ -162,7 +207,11 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 	if err != nil {
 		return decided{}, err
 	}
-	f, _, err := e.Gatherer.PullRequest(ctx, client, t.Owner, t.Repo, t.Number, factsOptions(pr, pushes, decls, loaded.Policy))
+	opt := factsOptions(pr, pushes, decls, loaded.Policy)
+	if t.kn != nil {
+		opt.Reviews, opt.Checks = t.kn.reviews, t.kn.checks
+	}
+	f, _, err := e.Gatherer.PullRequest(ctx, client, t.Owner, t.Repo, t.Number, opt)
 	if err != nil {
 		return decided{}, err
 	}

@@ -103,6 +103,11 @@ type PROptions struct {
 	// Teams are the teams the policy names, as "org/slug". Membership is checked only for
 	// these.
 	Teams []string
+	// Reviews and Checks, when not nil, are what the caller already knows (webhook
+	// payloads applied to the last read): they are used instead of reading GitHub. The
+	// caller confirms them by a read before any green decision.
+	Reviews *[]policy.Review
+	Checks  *[]policy.Check
 }
 
 // ForgetUser drops every cached permission and team membership of login, e.g. when a

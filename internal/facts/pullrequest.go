@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/foureyes/foureyes/policy"
 )
@@ -38,7 +39,49 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 		Version:     policy.FactsVersion,
 	}
 
-	commits, commitsTrunc, err := g.prCommits(ctx, client, owner, repo, number, headSHA, baseSHA, &st)
+	// The independent reads run at once: commits, reviews, check results and files of a
+	// SHA do not depend on each other. Each keeps its own Stats, summed after.
+	var (
+		commits                  []*github.RepositoryCommit
+		files                    []string
+		commitsTrunc, filesTrunc bool
+		part                     [4]Stats
+	)
+	grp, gctx := errgroup.WithContext(ctx)
+	grp.Go(func() error {
+		var err error
+		commits, commitsTrunc, err = g.prCommits(gctx, client, owner, repo, number, headSHA, baseSHA, &part[0])
+		return err
+	})
+	if opt.Reviews != nil {
+		f.Reviews = append([]policy.Review{}, (*opt.Reviews)...)
+	} else {
+		grp.Go(func() error {
+			var err error
+			f.Reviews, err = prReviews(gctx, client, owner, repo, number, &part[1])
+			return err
+		})
+	}
+	if opt.Checks != nil {
+		f.Checks = append([]policy.Check{}, (*opt.Checks)...)
+	} else {
+		grp.Go(func() error {
+			var err error
+			if f.Checks, err = checkResults(gctx, client, owner, repo, headSHA, &part[2]); err != nil {
+				return fmt.Errorf("checks of %s/%s#%d: %w", owner, repo, number, err)
+			}
+			return nil
+		})
+	}
+	grp.Go(func() error {
+		var err error
+		files, filesTrunc, err = g.prFiles(gctx, client, owner, repo, number, headSHA, baseSHA, &part[3])
+		return err
+	})
+	err := grp.Wait()
+	for _, p := range part {
+		st = st.Add(p)
+	}
 	if err != nil {
 		return policy.Facts{}, st, err
 	}
@@ -63,23 +106,12 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 	f.Pushes = filterPushes(opt.Pushes, shas, number, openedAt)
 	f.Emergency = opt.Declarations
 
-	if f.Reviews, err = prReviews(ctx, client, owner, repo, number, &st); err != nil {
-		return policy.Facts{}, st, err
-	}
 	var profiles map[string]profile
 	if len(pending) > 0 {
 		if profiles, err = g.reviewerProfiles(ctx, client, &f, &st); err != nil {
 			return policy.Facts{}, st, fmt.Errorf("reviewers of %s/%s#%d: %w", owner, repo, number, err)
 		}
 		resolveTrailers(&f, pending, profiles)
-	}
-	if f.Checks, err = checkResults(ctx, client, owner, repo, headSHA, &st); err != nil {
-		return policy.Facts{}, st, fmt.Errorf("checks of %s/%s#%d: %w", owner, repo, number, err)
-	}
-
-	files, filesTrunc, err := g.prFiles(ctx, client, owner, repo, number, headSHA, baseSHA, &st)
-	if err != nil {
-		return policy.Facts{}, st, err
 	}
 	// Likewise GitHub stops listing at 3000 files.
 	if pr.GetChangedFiles() > g.maxFiles {

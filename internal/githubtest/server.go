@@ -226,6 +226,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, apiPath string
 		s.recordDeploymentReview(r, apiPath, body, bw.status, inst)
 	}
 
+	rec.Answered = time.Now()
 	s.mu.Lock()
 	if !rec.NotModified {
 		s.used[inst]++

@@ -144,6 +144,7 @@ type Request struct {
 	Conditional  bool  // the request had If-None-Match
 	NotModified  bool  // answered 304
 	At           time.Time
+	Answered     time.Time // when the answer (after any latency) was ready
 }
 
 // DeploymentReview is one POST to a deployment protection rule callback, including

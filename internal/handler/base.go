@@ -25,6 +25,9 @@ type Base struct {
 	// added, policy changed on a branch), so a large org cannot exhaust the rate limit.
 	MaxBackfill int
 	Now         func() time.Time
+	// OrgRepo is the org repository holding the org policy (".github"): a push changing it
+	// drops the cached policies of every repository of the owner.
+	OrgRepo string
 }
 
 // decode parses a payload into an event struct, naming the event in the error.

@@ -29,11 +29,24 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 		return err
 	}
 	subject := Subject{InstallationID: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: pr.GetNumber()}
+	observe := func() {
+		if h.Evaluator != nil && pr != nil {
+			h.Evaluator.ObservePR(repo.GetFullName(), pr) // the payload is the PR as it is now
+		}
+	}
+	readPolicy := func() {
+		// A PR opened, reopened or moved to another base is judged by the policy as it
+		// is now on its base: the cached one is read again.
+		if h.Evaluator != nil {
+			h.Evaluator.PolicyChanged(repo.GetFullName(), pr.GetBase().GetRef())
+		}
+	}
 	switch ev.GetAction() {
 	case "synchronize":
 		if err := h.recordPush(ctx, deliveryID, inst, repo.GetFullName(), pr, ev.GetBefore(), ev.GetAfter(), ev.GetSender().GetLogin()); err != nil {
 			return err
 		}
+		observe()
 		Evaluate(ctx, subject)
 	case "edited":
 		// A new base is judged under the new base's policy; a new title or body may add
@@ -43,8 +56,15 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 			h.skipped(ctx, eventType, why)
 			return nil
 		}
+		readPolicy()
+		observe()
 		Evaluate(ctx, subject)
-	case "opened", "reopened", "ready_for_review", "converted_to_draft":
+	case "opened", "reopened":
+		readPolicy()
+		observe()
+		Evaluate(ctx, subject)
+	case "ready_for_review", "converted_to_draft":
+		observe()
 		Evaluate(ctx, subject)
 	case "closed":
 		// Other open PRs on the same head share its check run, which showed the worst of

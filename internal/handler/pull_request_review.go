@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/foureyes/foureyes/internal/evaluate"
+	"github.com/foureyes/foureyes/internal/facts"
 )
 
 // PullRequestReview handles pull_request_review: a review submitted, edited or dismissed
@@ -46,6 +47,9 @@ func (h *PullRequestReview) Handle(ctx context.Context, eventType, deliveryID st
 				Msg("emergency change reviewed after the fact: obligation closed")
 		}
 		return nil
+	}
+	if ev.Review != nil && h.Evaluator != nil {
+		h.Evaluator.ObserveReview(repo.GetFullName(), pr.GetNumber(), facts.ReviewFrom(ev.Review))
 	}
 	Evaluate(ctx, Subject{InstallationID: inst, Owner: repo.GetOwner().GetLogin(), Repo: repo.GetName(), Number: pr.GetNumber()})
 	return nil

@@ -42,6 +42,14 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	if err := h.checkDirectPush(ctx, deliveryID, &ev, branch, pusher); err != nil {
 		return err
 	}
+	if h.Evaluator != nil && h.OrgRepo != "" && repo.GetName() == h.OrgRepo && h.touches(&ev, strings.TrimPrefix(h.PolicyPath, ".github/")) {
+		h.Evaluator.PolicyChanged(full, "") // the org policy: every repository of the owner
+	}
+	if h.Evaluator != nil {
+		// Any push to a branch may change what its policy reads (the file, a Rego module
+		// it names): the cached policy of that branch is read again next time.
+		h.Evaluator.PolicyChanged(full, branch)
+	}
 	if !h.touchesPolicy(&ev) {
 		return nil
 	}
@@ -68,12 +76,14 @@ func (h *Push) Handle(ctx context.Context, eventType, deliveryID string, payload
 	return nil
 }
 
-func (h *Push) touchesPolicy(ev *github.PushEvent) bool {
+func (h *Push) touchesPolicy(ev *github.PushEvent) bool { return h.touches(ev, h.PolicyPath) }
+
+func (h *Push) touches(ev *github.PushEvent, path string) bool {
 	for _, c := range ev.Commits {
 		if c == nil {
 			continue
 		}
-		if slices.Contains(c.Added, h.PolicyPath) || slices.Contains(c.Modified, h.PolicyPath) || slices.Contains(c.Removed, h.PolicyPath) {
+		if slices.Contains(c.Added, path) || slices.Contains(c.Modified, path) || slices.Contains(c.Removed, path) {
 			return true
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/internal/facts"
 )
 
 // Status handles status: a commit status may satisfy (or fail) a required check.
@@ -17,6 +19,13 @@ func (h *Status) Handle(ctx context.Context, eventType, deliveryID string, paylo
 		return err
 	}
 	full, sha, name := ev.GetRepo().GetFullName(), ev.GetSHA(), ev.GetContext()
-	skip := func(n int) string { return h.Evaluator.SkipCheck(full, n, sha, name) }
+	check := facts.CheckFromStatus(&ev)
+	skip := func(n int) string {
+		why := h.Evaluator.SkipCheck(full, n, sha, name)
+		if why == "" {
+			h.Evaluator.ObserveCheck(full, n, sha, check)
+		}
+		return why
+	}
 	return h.evaluateHead(ctx, eventType, ev.GetInstallation().GetID(), ev.GetRepo(), sha, nil, skip)
 }

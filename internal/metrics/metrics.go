@@ -25,6 +25,7 @@ type Metrics struct {
 	// past its review_within deadline.
 	EmergencyReviewsOverdue prometheus.Gauge
 	SkippedEvents           *prometheus.CounterVec // by event and reason: events that cost no evaluation
+	Confirmations           prometheus.Counter     // green decisions re-read from GitHub before being written
 }
 
 // New registers every collector on a fresh registry.
@@ -84,7 +85,11 @@ func New() *Metrics {
 		Name: "foureyes_webhook_events_skipped_total",
 		Help: "Webhook events that cannot change a decision and cost no GitHub request, by event and reason.",
 	}, []string{"event", "reason"})
-	reg.MustRegister(m.SkippedEvents)
+	m.Confirmations = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "foureyes_green_confirmations_total",
+		Help: "Green decisions reached on webhook-derived state and confirmed by reading the PR, reviews and checks again before the write.",
+	})
+	reg.MustRegister(m.SkippedEvents, m.Confirmations)
 	reg.MustRegister(m.Deliveries, m.Decisions, m.GitHubRequests, m.RateLimitRemaining, m.InboxDepth,
 		m.EvaluationSeconds, m.EvaluationRequests, m.CheckRunWrites, m.DeploymentAnswers, m.RefusedCallbacks, m.EmergencyReviewsOverdue)
 	return m

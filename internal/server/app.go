@@ -53,7 +53,7 @@ func (s *Server) startApp() error {
 	prober := &health.Prober{Clients: clients, Store: s.store, AppID: cfg.GitHub.App.IntegrationID,
 		CheckName: cfg.Policy.CheckName, Now: s.now}
 	base := &handler.Base{Store: s.store, Clients: clients, Evaluator: ev, AppID: cfg.GitHub.App.IntegrationID,
-		PolicyPath: cfg.Policy.File, MaxBackfill: 100, Now: s.now}
+		PolicyPath: cfg.Policy.File, MaxBackfill: 100, Now: s.now, OrgRepo: cfg.Policy.OrgRepo}
 	handlers := []githubapp.EventHandler{
 		&handler.PullRequest{Base: base}, &handler.PullRequestReview{Base: base}, &handler.CheckRun{Base: base},
 		&handler.CheckSuite{Base: base}, &handler.Status{Base: base}, &handler.Push{Base: base},
@@ -78,7 +78,7 @@ func (s *Server) startApp() error {
 	w.coalescer = newCoalescer(ctx, cfg.Workers, DefaultCoalescerCapacity,
 		func(ctx context.Context, subj handler.Subject, ids []string) error {
 			_, err := ev.PullRequest(ctx, evaluate.Target{InstallationID: subj.InstallationID, Owner: subj.Owner,
-				Repo: subj.Repo, Number: subj.Number, DeliveryIDs: ids})
+				Repo: subj.Repo, Number: subj.Number, DeliveryIDs: ids, Fresh: subj.Background})
 			return err
 		}, w.settleByID, w.releaseByID)
 	a.workers, a.coalescer = w, w.coalescer

@@ -49,7 +49,7 @@ func (s *Server) recoveryLoops(clients githubapp.ClientCreator, ev *evaluate.Eva
 			Log:           log,
 			Evaluate: func(ctx context.Context, r recovery.Reevaluation) error {
 				owner, name, _ := strings.Cut(r.Repo, "/")
-				_, err := ev.PullRequest(log.WithContext(ctx), evaluate.Target{InstallationID: r.InstallationID, Owner: owner, Repo: name, Number: r.Number})
+				_, err := ev.PullRequest(log.WithContext(ctx), evaluate.Target{InstallationID: r.InstallationID, Owner: owner, Repo: name, Number: r.Number, Fresh: true})
 				return err
 			},
 		},
