@@ -246,7 +246,7 @@ func (e *Evaluator) missingPolicyDecision() policy.Decision {
 // lines, so it can never reach the base branch.
 func (e *Evaluator) checkPolicyChange(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, f policy.Facts, res *decided) error {
 	path := e.Policies.Path()
-	if !slices.Contains(f.ChangedFiles, path) {
+	if !slices.Contains(f.ChangedFiles, path) && !changesRego(f.ChangedFiles) {
 		return nil
 	}
 	file, _, resp, err := client.Repositories.GetContents(ctx, t.Owner, t.Repo, path, &github.RepositoryContentGetOptions{Ref: pr.GetHead().GetSHA()})
@@ -261,6 +261,13 @@ func (e *Evaluator) checkPolicyChange(ctx context.Context, client *github.Client
 		return fmt.Errorf("decode %s at the PR head: %w", path, err)
 	}
 	verr := e.Policies.Validate([]byte(content))
+	if verr == nil {
+		// The file: Rego modules as the PR would leave them (regoload.go).
+		verr, err = e.Policies.validateRegoAt(ctx, client, t.Owner, t.Repo, pr.GetHead().GetSHA(), []byte(content))
+		if err != nil {
+			return err
+		}
+	}
 	if verr == nil {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-github/v60/github"
 
@@ -103,4 +104,27 @@ func RepoRootOf(policyFile string) string {
 		return filepath.Dir(dir)
 	}
 	return dir
+}
+
+// changesRego says whether a PR changes a Rego file: the policy at its head is then
+// checked with its modules as the PR leaves them, so a broken module never reaches the
+// base branch (where it would fail every change closed).
+func changesRego(files []string) bool {
+	for _, f := range files {
+		if strings.HasSuffix(f, ".rego") {
+			return true
+		}
+	}
+	return false
+}
+
+// validateRegoAt compiles the `file:` modules of policy content (already valid YAML)
+// as read at ref. perr holds the modules' problems; err is a GitHub failure to retry.
+func (l *PolicyLoader) validateRegoAt(ctx context.Context, client *github.Client, owner, repo, ref string, content []byte) (perr, err error) {
+	p, perr := policy.Parse(l.path, content)
+	if perr != nil || len(p.RegoFiles()) == 0 {
+		return perr, nil
+	}
+	_, perr, err = l.attachRego(ctx, client, owner, repo, ref, p)
+	return perr, err
 }

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,5 +61,47 @@ func TestRegoFileModuleMissingFailsClosed(t *testing.T) {
 	run := h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
 	if !strings.Contains(run.Output.Title, ".github/foureyes.yml:6:13: rego.file .github/foureyes/authors.rego does not exist") {
 		t.Fatalf("title %q", run.Output.Title)
+	}
+}
+
+// The org baseline in the org's .github repository carries a Rego rule whose module lives
+// in that repository: it judges every repository, and a repository file cannot remove it.
+func TestRegoOrgBaselineModule(t *testing.T) {
+	h := e2etest.Start(t)
+	org := h.GH.AddRepo(e2etest.Owner+"/.github", e2etest.Installation)
+	org.SetFile("main", "foureyes.yml", "version: 1\nrules:\n  - name: org authors\n    rego:\n      file: foureyes/authors.rego\n      params: {allowed: [bob]}\n")
+	org.SetFile("main", "foureyes/authors.rego", strictAuthorsModule)
+	h.Repo.SetFile("main", ".github/foureyes.yml", "version: 1\nrules:\n  - name: org authors\n    rego: {module: \"package x\\ndeny contains \\\"n\\\" if false\"}\n")
+	pr := h.OpenPR(e2etest.PRSpec{Number: 43, Author: "alice"})
+	run := h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
+	if !strings.Contains(run.Output.Title, "baseline rules cannot be changed or removed") {
+		t.Fatalf("a repo rule reusing the baseline's name must be refused, title %q", run.Output.Title)
+	}
+	h.Repo.SetFile("main", ".github/foureyes.yml", "version: 1\nrules:\n  - name: lenient\n    rego: {module: \"package x\\ndeny contains \\\"n\\\" if false\"}\n")
+	pr2 := h.OpenPR(e2etest.PRSpec{Number: 44, Author: "alice"})
+	run = h.CheckRun(pr2.HeadSHA, e2etest.Concluded("failure"))
+	if !strings.Contains(run.Output.Title, "alice may not change main") {
+		t.Fatalf("the org module must still judge, title %q", run.Output.Title)
+	}
+}
+
+// A PR that breaks the policy's Rego module fails its check, with an annotation in the
+// module, so the broken module cannot reach the base branch.
+func TestRegoBrokenModuleInPRFails(t *testing.T) {
+	h := e2etest.Start(t)
+	h.Repo.SetFile("main", ".github/foureyes.yml", regoFilePolicy)
+	h.Repo.SetFile("main", ".github/foureyes/authors.rego", laxAuthorsModule)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 45, Author: "alice", Files: []string{".github/foureyes/authors.rego"}})
+	h.Repo.SetFile(pr.HeadSHA, ".github/foureyes.yml", regoFilePolicy)
+	h.Repo.SetFile(pr.HeadSHA, ".github/foureyes/authors.rego", "package foureyes.authors\n\ndeny contains \"late\" if time.now_ns() > 0\n")
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
+	var paths []string
+	for _, w := range h.GH.CheckRunWrites(e2etest.Owner + "/" + e2etest.RepoName) {
+		for _, a := range w.Annotations {
+			paths = append(paths, fmt.Sprintf("%s:%d", a.Path, a.StartLine))
+		}
+	}
+	if !slices.Contains(paths, ".github/foureyes/authors.rego:3") {
+		t.Fatalf("want an annotation at the module's line 3, got %v", paths)
 	}
 }
