@@ -32,10 +32,10 @@ const (
 func newAuditCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Verify, export and trace the tamper-evident audit log",
+		Short: "Verify, export, trace, sample and report on the tamper-evident audit log",
 	}
-	cmd.PersistentFlags().String("store", defaultStoreDSN(),
-		"SQLite file path or postgres:// URL (default: $FOUREYES_STORE_DSN, else ./foureyes.db)")
+	cmd.PersistentFlags().String("store", "",
+		"SQLite file path or postgres:// URL (default: $FOUREYES_STORE_DSN, else "+store.DefaultDSN+")")
 	cmd.PersistentFlags().String("config", "", "read the store from this server configuration file (when --store is not given)")
 	cmd.AddCommand(newAuditVerifyCmd(), newAuditExportCmd(), newAuditTraceCmd(), newAuditPubkeyCmd())
 	cmd.AddCommand(newAuditSampleCmd(), newAuditEvidenceCmd(), newAuditReportCmd(), newAuditHealthCmd())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -41,7 +42,19 @@ func newRootCmd() *cobra.Command {
 	for _, add := range subcommands {
 		root.AddCommand(add())
 	}
+	summaryFirst(root)
 	return root
+}
+
+// summaryFirst makes every command's long help start with its one-line summary, so
+// `foureyes X --help` says what X does before the details.
+func summaryFirst(c *cobra.Command) {
+	if c.Long != "" && !strings.HasPrefix(c.Long, strings.TrimSuffix(c.Short, ".")) {
+		c.Long = c.Short + ".\n\n" + c.Long
+	}
+	for _, s := range c.Commands() {
+		summaryFirst(s)
+	}
 }
 
 // subcommands is filled by each command's file in init, so one file holds one command.
