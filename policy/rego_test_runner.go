@@ -68,6 +68,23 @@ func RunRegoTests(ctx context.Context, modules map[string]string, timeout time.D
 	return out, nil
 }
 
+// ValidateRegoModule parses and compiles one .rego file on its own, as foureyes would
+// (Rego v1, the restricted built-ins). The error is Errors at FILE:LINE:COL.
+func ValidateRegoModule(file string, src []byte) error {
+	mod, err := ast.ParseModuleWithOpts(file, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, Capabilities: regoCapabilities, ProcessAnnotation: true})
+	if err != nil {
+		return sortErrors(regoErrors(file, err))
+	}
+	if mod == nil {
+		return Errors{{File: file, Line: 1, Col: 1, Msg: "rego: the module is empty: start it with a package line"}}
+	}
+	c := ast.NewCompiler().WithCapabilities(regoCapabilities).WithEnablePrintStatements(false)
+	if c.Compile(map[string]*ast.Module{file: mod}); c.Failed() {
+		return sortErrors(regoErrors(file, c.Errors))
+	}
+	return nil
+}
+
 // regoErrors turns OPA's errors into positioned Errors; file names a module when OPA's
 // error has no location of its own.
 func regoErrors(file string, err error) Errors {

@@ -40,7 +40,7 @@ func newPolicyValidateCmd() *cobra.Command {
 	var baseline string
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Report every error of each policy file as FILE:LINE:COL: message",
+		Short: "Report every error of each policy file (and .rego module) as FILE:LINE:COL: message",
 		Long: "Exit 0 when every file is valid, 1 when any has errors (printed on stderr), 2 on usage errors.\n" +
 			"With --baseline, each file is also merged with the org baseline, catching rules that reuse a baseline rule's name.",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,6 +57,14 @@ func newPolicyValidateCmd() *cobra.Command {
 			}
 			worst := exitPass
 			for _, file := range args {
+				if strings.HasSuffix(file, ".rego") {
+					code := validateRegoFile(cmd.ErrOrStderr(), file)
+					if code == exitPass {
+						fmt.Fprintln(cmd.OutOrStdout(), file+": ok")
+					}
+					worst = max(worst, code)
+					continue
+				}
 				p, code := loadPolicy(cmd.ErrOrStderr(), file)
 				if code == exitPass && base != nil {
 					if _, err := policy.Merge(base, p); err != nil {
@@ -96,6 +104,20 @@ func loadPolicy(stderr io.Writer, file string) (*policy.Policy, int) {
 		return nil, exitFail
 	}
 	return p, exitPass
+}
+
+// validateRegoFile compiles a .rego file given to `policy validate` on its own.
+func validateRegoFile(stderr io.Writer, file string) int {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "foureyes: read rego module: %v\n", err)
+		return exitUsage
+	}
+	if err := policy.ValidateRegoModule(file, data); err != nil {
+		printErrors(stderr, err)
+		return exitFail
+	}
+	return exitPass
 }
 
 func printErrors(w io.Writer, err error) {

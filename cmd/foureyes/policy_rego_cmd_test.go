@@ -91,6 +91,15 @@ func TestPolicyEvalAndValidateRego(t *testing.T) {
 	if code != exitFail || !strings.Contains("\n"+errOut, "\nm.rego:3:22: rego: undefined function rand.intn") {
 		t.Fatalf("broken module: code %d\n%s", code, errOut)
 	}
+	// A .rego file on its own.
+	code, _, errOut = runCLI(t, "policy", "validate", filepath.Join(dir, "m.rego"))
+	if code != exitFail || !strings.Contains(errOut, filepath.Join(dir, "m.rego")+":3:22: rego: undefined function rand.intn") {
+		t.Fatalf("rego file: code %d\n%s", code, errOut)
+	}
+	code, out, _ = runCLI(t, "policy", "validate", td+"rego/payments/payments.rego", td+"rego/payments/payments_test.rego")
+	if code != 0 || !strings.Contains(out, "payments.rego: ok") {
+		t.Fatalf("valid rego files: code %d\n%s", code, out)
+	}
 }
 
 func TestPolicyBacktestCommand(t *testing.T) {
