@@ -3,20 +3,34 @@ package evaluate
 import (
 	"context"
 	"fmt"
-	"strings"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/foureyes/foureyes/internal/ghclient"
 	"github.com/foureyes/foureyes/internal/report"
 	"github.com/foureyes/foureyes/policy"
 )
 
-// MergeGroup posts foureyes on a merge queue group's head SHA: success only when every
-// PR in the group has a passing decision on its own head under its base branch's policy,
-// evaluated now (a queued PR may have lost an approval since it was queued).
-func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner, repo, headSHA string, prs []int, deliveryID string) error {
-	groupLock, err := e.Store.Lock(ctx, mergeGroupLockName(owner+"/"+repo, headSHA))
+// MergeGroupRef is a merge queue group as the merge_group event names it.
+type MergeGroupRef struct {
+	HeadSHA, HeadRef, BaseSHA string
+	HeadMessage               string
+}
+
+// MergeGroup posts foureyes on a merge queue group's head SHA. The group's pull requests
+// are all those named by the queue ref, the head commit, or any commit of the group
+// (base...head: with several queued PRs the head names only the last one); each is
+// evaluated now on its own head under its base branch's policy (a queued PR may have lost
+// an approval since it was queued), and policy.MergeGroup decides: success only when
+// every one passes and every commit of the group belongs to one of them.
+func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner, repo string, g MergeGroupRef, deliveryID string) error {
+	groupLock, err := e.Store.Lock(ctx, mergeGroupLockName(owner+"/"+repo, g.HeadSHA))
 	if err != nil {
-		return fmt.Errorf("lock merge group %s/%s@%s: %w", owner, repo, headSHA, err)
+		return fmt.Errorf("lock merge group %s/%s@%s: %w", owner, repo, g.HeadSHA, err)
 	}
 	defer groupLock.Release()
 	ctx, counter := ghclient.WithCounter(ctx)
@@ -24,17 +38,34 @@ func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner,
 	if err != nil {
 		return fmt.Errorf("installation client %d: %w", installationID, err)
 	}
-	group := policy.Decision{Outcome: policy.OutcomePass, Rules: []policy.RuleResult{}}
-	if len(prs) == 0 {
-		group.Outcome = policy.OutcomeFail
-		group.Title = "cannot tell which pull requests this merge group holds"
+	gf := policy.MergeGroupFacts{HeadSHA: g.HeadSHA, PRs: []policy.GroupPR{}, Unattributed: []string{}}
+	named := map[int]bool{}
+	for _, n := range MergeGroupPRs(g.HeadRef, g.HeadMessage) {
+		named[n] = true
 	}
-	var failing []string
+	commits, incomplete, err := groupCommits(ctx, client, owner, repo, g)
+	if err != nil {
+		return err
+	}
+	gf.Incomplete = incomplete
+	namedBy := map[string][]int{} // commit SHA -> the PRs its message names
+	for _, c := range commits {
+		for _, n := range MergeGroupPRs("", c.GetCommit().GetMessage()) {
+			named[n] = true
+			namedBy[c.GetSHA()] = append(namedBy[c.GetSHA()], n)
+		}
+	}
+	prs := make([]int, 0, len(named))
+	for n := range named {
+		prs = append(prs, n)
+	}
+	sort.Ints(prs)
+	judged := map[string]bool{} // commits of the group's PRs
 	for _, n := range prs {
 		t := Target{InstallationID: installationID, Owner: owner, Repo: repo, Number: n, DeliveryIDs: []string{deliveryID}}
 		pr, _, err := client.PullRequests.Get(ctx, owner, repo, n)
 		if err != nil {
-			return fmt.Errorf("get pull request %s/%s#%d of merge group %s: %w", owner, repo, n, headSHA, err)
+			return fmt.Errorf("get pull request %s/%s#%d of merge group %s: %w", owner, repo, n, g.HeadSHA, err)
 		}
 		d, err := e.decide(ctx, client, t, pr)
 		if err != nil {
@@ -43,30 +74,79 @@ func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner,
 		if _, err := e.record(ctx, t, pr, d); err != nil {
 			return err
 		}
-		status := policy.StatusPass
-		if d.Decision.Outcome != policy.OutcomePass || d.output.Conclusion == "failure" {
-			status = policy.StatusFail
-			failing = append(failing, fmt.Sprintf("#%d", n))
+		judged[pr.GetHead().GetSHA()] = true
+		if d.Facts != nil {
+			for _, c := range d.Facts.Commits {
+				judged[c.SHA] = true
+			}
 		}
-		group.Rules = append(group.Rules, policy.RuleResult{
-			Name: fmt.Sprintf("#%d %s", n, pr.GetTitle()), Status: status,
-			Reason:       fmt.Sprintf("%s on %.7s: %s", d.Decision.Outcome, pr.GetHead().GetSHA(), d.Decision.Title),
-			Requirements: []policy.RequirementResult{},
-		})
+		gf.PRs = append(gf.PRs, policy.GroupPR{Number: n, Title: pr.GetTitle(), HeadSHA: pr.GetHead().GetSHA(), Decision: d.Decision})
 	}
-	if len(failing) > 0 {
-		group.Outcome = policy.OutcomeFail
-		group.Title = "not approved: " + strings.Join(failing, ", ")
-	} else if len(prs) > 0 {
-		group.Title = fmt.Sprintf("all %d pull request(s) in the group pass", len(prs))
+	for _, c := range commits {
+		if len(namedBy[c.GetSHA()]) == 0 && !judged[c.GetSHA()] {
+			gf.Unattributed = append(gf.Unattributed, c.GetSHA())
+		}
 	}
+	group := policy.MergeGroup(gf)
 	out := report.CheckRun(group)
 	if group.Outcome == policy.OutcomePass {
 		out.Conclusion = "success"
 	} else {
 		out.Conclusion = "failure"
 	}
-	Log(ctx).Info().Str("merge_group_sha", headSHA).Ints("prs", prs).Str("outcome", string(group.Outcome)).
-		Int64("github_requests", counter.Requests()).Msg("merge group evaluated")
-	return e.publish(ctx, client, owner, repo, headSHA, out, nil)
+	Log(ctx).Info().Str("merge_group_sha", g.HeadSHA).Ints("prs", prs).Int("unattributed", len(gf.Unattributed)).
+		Str("outcome", string(group.Outcome)).Int64("github_requests", counter.Requests()).Msg("merge group evaluated")
+	return e.publish(ctx, client, owner, repo, g.HeadSHA, out, nil)
+}
+
+// groupCommits lists the commits of the group, base...head. incomplete says why they could
+// not all be listed (no base SHA, GitHub cannot compare, over GitHub's 250): the group then
+// fails. A transient GitHub error is returned, to retry.
+func groupCommits(ctx context.Context, client *github.Client, owner, repo string, g MergeGroupRef) ([]*github.RepositoryCommit, string, error) {
+	if g.BaseSHA == "" || g.HeadSHA == "" {
+		return nil, "the event names no base or head SHA", nil
+	}
+	cmp, resp, err := client.Repositories.CompareCommits(ctx, owner, repo, g.BaseSHA, g.HeadSHA, nil)
+	if err != nil {
+		if resp != nil && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusUnprocessableEntity) {
+			return nil, fmt.Sprintf("GitHub cannot compare %.7s...%.7s (%d)", g.BaseSHA, g.HeadSHA, resp.StatusCode), nil
+		}
+		return nil, "", fmt.Errorf("compare merge group %s/%s %s...%s: %w", owner, repo, g.BaseSHA, g.HeadSHA, err)
+	}
+	if cmp.GetTotalCommits() > len(cmp.Commits) {
+		return cmp.Commits, fmt.Sprintf("%d commits, GitHub listed %d", cmp.GetTotalCommits(), len(cmp.Commits)), nil
+	}
+	return cmp.Commits, "", nil
+}
+
+var (
+	queueRefPR = regexp.MustCompile(`/pr-([0-9]+)-[0-9a-f]+$`)
+	messagePR  = regexp.MustCompile(`(?m)^Merge pull request #([0-9]+)|\(#([0-9]+)\)\r?$`)
+)
+
+// MergeGroupPRs reads the PR numbers a merge group's ref and a commit message name: the
+// queue's ref names the last PR ("gh-readonly-queue/main/pr-42-<sha>"), a merge commit
+// "Merge pull request #N", a squash commit "Title (#N)". Sorted, without repeats.
+func MergeGroupPRs(headRef, message string) []int {
+	set := map[int]bool{}
+	// Atoi fails on an overflowing number (and then returns the largest int): a PR
+	// number is never 0 nor that large, so both are dropped.
+	if m := queueRefPR.FindStringSubmatch(headRef); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
+			set[n] = true
+		}
+	}
+	for _, m := range messagePR.FindAllStringSubmatch(message, -1) {
+		for _, s := range m[1:] {
+			if n, err := strconv.Atoi(s); err == nil && n > 0 {
+				set[n] = true
+			}
+		}
+	}
+	out := make([]int, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Ints(out)
+	return out
 }

@@ -1,6 +1,8 @@
 package githubtest
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -10,7 +12,7 @@ import (
 // (json.Marshal it, or pass it to Sender.Send). The common envelope is action (when the event
 // has one), repository, organization, sender and installation{id, node_id}. Objects inside
 // (pull_request, check_run, ...) are rendered like the REST ones. Builders do not change the
-// fake's state: the PR, review or run passed in is rendered as given. Outputs are
+// fake's state (except MergeGroupEvent, which adds the group's commits when its head is unknown): the PR, review or run passed in is rendered as given. Outputs are
 // deterministic for the same inputs (no clock), so they can serve as golden fixtures.
 
 // envelope is the part every repository event carries.
@@ -366,18 +368,10 @@ func MergeGroupEvent(r *Repo, headSHA, headRef, baseRef string, prNumbers []int)
 	if !strings.HasPrefix(headRef, "refs/") {
 		headRef = "refs/heads/" + headRef
 	}
-	head := headCommitJSONLocked(r, headSHA)
 	if _, ok := r.commits[headSHA]; !ok {
-		var msgs []string
-		for _, n := range prNumbers {
-			title := ""
-			if p, ok := r.prs[n]; ok {
-				title = p.Title
-			}
-			msgs = append(msgs, fmt.Sprintf("Merge pull request #%d\n\n%s", n, title))
-		}
-		head["message"] = strings.Join(msgs, "\n\n")
+		addQueueCommitsLocked(r, baseSHA, headSHA, prNumbers)
 	}
+	head := headCommitJSONLocked(r, headSHA)
 	delete(head, "distinct")
 	delete(head, "url")
 	delete(head, "added")
@@ -392,6 +386,41 @@ func MergeGroupEvent(r *Repo, headSHA, headRef, baseRef string, prNumbers []int)
 		"base_ref": "refs/heads/" + baseBranch, "head_commit": head,
 	}
 	return m
+}
+
+// addQueueCommitsLocked builds the commits of a merge group as GitHub's merge queue does
+// with the merge method: on the base, one merge commit per queued PR, in order, each with
+// the PR's head as second parent and the message "Merge pull request #N from
+// owner/branch" then the title; the last one is headSHA. Only the last PR is named by the
+// head commit and the queue ref: the others are found through the group's commits. A base
+// the fake does not hold is added as a root commit. Call with r.s.mu held.
+func addQueueCommitsLocked(r *Repo, baseSHA, headSHA string, prNumbers []int) {
+	if _, ok := r.commits[baseSHA]; !ok {
+		r.commits[baseSHA] = Commit{SHA: baseSHA, Message: "base", Date: baseTime.Add(-time.Hour)}
+	}
+	parent := baseSHA
+	for i, n := range prNumbers {
+		sha := headSHA
+		if i < len(prNumbers)-1 {
+			sum := sha1.Sum([]byte(fmt.Sprintf("%s/queue/%d", headSHA, n)))
+			sha = hex.EncodeToString(sum[:])
+		}
+		parents := []string{parent}
+		title, branch := "", ""
+		if p, ok := r.prs[n]; ok {
+			title, branch = p.Title, p.HeadRef
+			if p.HeadSHA != "" {
+				parents = append(parents, p.HeadSHA)
+			}
+		}
+		r.commits[sha] = Commit{SHA: sha, Parents: parents, Author: "", Committer: "web-flow",
+			Message: fmt.Sprintf("Merge pull request #%d from %s/%s\n\n%s", n, r.Owner, branch, title),
+			Date:    baseTime.Add(time.Duration(i+1) * time.Minute)}
+		parent = sha
+	}
+	if len(prNumbers) == 0 {
+		r.commits[headSHA] = Commit{SHA: headSHA, Parents: []string{baseSHA}, Committer: "web-flow", Message: "merge group", Date: baseTime}
+	}
 }
 
 func installationObject(s *Server, id int64, account string) map[string]any {

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	hf("GET "+repo+"/pulls/{number}/reviews", s.withRepo(s.handlePullReviews))
 	hf("GET "+repo+"/commits/{sha}", s.withRepo(s.handleGetCommit))
 	hf("GET "+repo+"/commits/{sha}/pulls", s.withRepo(s.handleCommitPulls))
+	hf("GET "+repo+"/compare/{basehead}", s.withRepo(s.handleCompare))
 
 	// Checks and statuses.
 	hf("GET "+repo+"/commits/{ref}/check-runs", s.withRepo(s.handleListCheckRuns))

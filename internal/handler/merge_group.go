@@ -2,17 +2,17 @@ package handler
 
 import (
 	"context"
-	"regexp"
-	"sort"
-	"strconv"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/foureyes/foureyes/internal/evaluate"
 )
 
 // MergeGroup handles merge_group checks_requested. When foureyes is a required check, the
 // merge queue waits for it on the group's own head SHA; without an answer queued PRs
 // never merge, and a blind "success" (what policy-bot posts) would let a PR that lost its
-// approval in the queue through.
+// approval in the queue through. Every PR of the group is judged, not only the one the
+// queue ref names (evaluate.MergeGroup).
 type MergeGroup struct{ *Base }
 
 func (h *MergeGroup) Handles() []string { return []string{"merge_group"} }
@@ -27,37 +27,9 @@ func (h *MergeGroup) Handle(ctx context.Context, eventType, deliveryID string, p
 	}
 	g := ev.GetMergeGroup()
 	repo := ev.GetRepo()
-	prs := mergeGroupPRs(g.GetHeadRef(), g.GetHeadCommit().GetMessage())
-	return h.Evaluator.MergeGroup(ctx, ev.GetInstallation().GetID(), repo.GetOwner().GetLogin(), repo.GetName(), g.GetHeadSHA(), prs, deliveryID)
+	ref := evaluate.MergeGroupRef{HeadSHA: g.GetHeadSHA(), HeadRef: g.GetHeadRef(), BaseSHA: g.GetBaseSHA(), HeadMessage: g.GetHeadCommit().GetMessage()}
+	return h.Evaluator.MergeGroup(ctx, ev.GetInstallation().GetID(), repo.GetOwner().GetLogin(), repo.GetName(), ref, deliveryID)
 }
 
-var (
-	queueRefPR = regexp.MustCompile(`/pr-([0-9]+)-[0-9a-f]+$`)
-	messagePR  = regexp.MustCompile(`(?m)^Merge pull request #([0-9]+)|\(#([0-9]+)\)\r?$`)
-)
-
-// mergeGroupPRs reads the PR numbers of a merge group: the queue's ref names the last PR
-// ("gh-readonly-queue/main/pr-42-<sha>") and the group's merge commit messages name each.
-func mergeGroupPRs(headRef, message string) []int {
-	set := map[int]bool{}
-	// Atoi fails on an overflowing number (and then returns the largest int): a PR
-	// number is never 0 nor that large, so both are dropped.
-	if m := queueRefPR.FindStringSubmatch(headRef); m != nil {
-		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
-			set[n] = true
-		}
-	}
-	for _, m := range messagePR.FindAllStringSubmatch(message, -1) {
-		for _, s := range m[1:] {
-			if n, err := strconv.Atoi(s); err == nil && n > 0 {
-				set[n] = true
-			}
-		}
-	}
-	out := make([]int, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Ints(out)
-	return out
-}
+// mergeGroupPRs reads the PR numbers a merge group's ref and head message name.
+func mergeGroupPRs(headRef, message string) []int { return evaluate.MergeGroupPRs(headRef, message) }

@@ -293,3 +293,62 @@ func TestCoAuthorTrailerResolvesToReviewer(t *testing.T) {
 		h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
 	})
 }
+
+// A merge queue group holds #80 (not approved) then #81 (approved): the queue ref and the
+// head commit name only #81, the last one. The group must fail on #80.
+func TestMergeGroupWithSeveralPRs(t *testing.T) {
+	h := strictHarness(t)
+	first := h.OpenPR(e2etest.PRSpec{Number: 80, Author: "alice"})
+	h.PassBuild(first.HeadSHA)
+	last := h.OpenPR(e2etest.PRSpec{Number: 81, Author: "alice"})
+	h.PassBuild(last.HeadSHA)
+	h.Approve(81, "bob")
+	h.CheckRun(last.HeadSHA, e2etest.Concluded("success"))
+	h.WaitIdle()
+
+	group := e2etest.SHA("group-80-81")
+	ev := githubtest.MergeGroupEvent(h.Repo, group, "", "main", []int{80, 81})
+	mg := ev["merge_group"].(map[string]any)
+	if msg := mg["head_commit"].(map[string]any)["message"].(string); strings.Contains(msg, "#80") || !strings.Contains(mg["head_ref"].(string), "pr-81-") {
+		t.Fatalf("the fixture should name only #81 in the head: ref %v, message %q", mg["head_ref"], msg)
+	}
+	h.Send("merge_group", ev)
+	run := h.CheckRun(group, func(c githubtest.CheckRun) bool { return c.Status == "completed" })
+	if run.Conclusion != "failure" || !strings.Contains(run.Output.Title, "#80") {
+		t.Fatalf("group with unapproved #80 is %s: %q", run.Conclusion, run.Output.Title)
+	}
+
+	// Once #80 is approved, the same kind of group passes.
+	h.Approve(80, "bob")
+	h.CheckRun(first.HeadSHA, e2etest.Concluded("success"))
+	group2 := e2etest.SHA("group-80-81-again")
+	h.Send("merge_group", githubtest.MergeGroupEvent(h.Repo, group2, "", "main", []int{80, 81}))
+	run = h.CheckRun(group2, func(c githubtest.CheckRun) bool { return c.Status == "completed" })
+	if run.Conclusion != "success" {
+		t.Fatalf("group of two approved PRs is %s: %q\n%s", run.Conclusion, run.Output.Title, run.Output.Summary)
+	}
+}
+
+// A commit in the group that no pull request of it accounts for fails the group.
+func TestMergeGroupWithUnattributedCommit(t *testing.T) {
+	h := strictHarness(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 82, Author: "alice"})
+	h.PassBuild(pr.HeadSHA)
+	h.Approve(82, "bob")
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+	h.WaitIdle()
+	base := e2etest.SHA("queue-base")
+	h.Repo.AddCommit(githubtest.Commit{SHA: base, Message: "base", Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	h.Repo.SetBranch("main", base)
+	sneaky := githubtest.Commit{SHA: e2etest.SHA("queue-sneaky"), Parents: []string{base}, Author: "alice", Committer: "alice",
+		Message: "not from any PR", Date: time.Date(2026, 11, 1, 0, 1, 0, 0, time.UTC)}
+	h.Repo.AddCommit(sneaky)
+	group := e2etest.SHA("queue-head")
+	h.Repo.AddCommit(githubtest.Commit{SHA: group, Parents: []string{sneaky.SHA, pr.HeadSHA}, Committer: "web-flow",
+		Message: "Merge pull request #82 from acme/feature/pay-82", Date: time.Date(2026, 11, 1, 0, 2, 0, 0, time.UTC)})
+	h.Send("merge_group", githubtest.MergeGroupEvent(h.Repo, group, "", "main", []int{82}))
+	run := h.CheckRun(group, func(c githubtest.CheckRun) bool { return c.Status == "completed" })
+	if run.Conclusion != "failure" || !strings.Contains(run.Output.Title, "belong to no pull request") {
+		t.Fatalf("group with a commit no PR brought is %s: %q", run.Conclusion, run.Output.Title)
+	}
+}
