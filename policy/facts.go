@@ -31,6 +31,19 @@ type Facts struct {
 	// reviewer's public name or e-mail). They are listed in the check run, and under
 	// `independent_of: [co_authors]` they exclude every reviewer they could be.
 	UnresolvedCoAuthors []UnresolvedCoAuthor `json:"unresolved_co_authors,omitempty"`
+	// PolicyFile is the repository's policy file as the PR leaves it, when the PR changes
+	// it: DecidePR validates it, so a broken or baseline-weakening file fails the check.
+	PolicyFile *PolicyFileChange `json:"policy_file,omitempty"`
+}
+
+// PolicyFileChange is the policy file at the PR's head.
+type PolicyFileChange struct {
+	Path    string `json:"path"`
+	Content string `json:"content"`           // the file at the head, as read
+	Deleted bool   `json:"deleted,omitempty"` // the PR removes it (the baseline applies)
+	// Rego holds the `file:` modules the file names, as they are at the head (path to
+	// text); a missing module is absent.
+	Rego map[string]string `json:"rego,omitempty"`
 }
 
 // UnresolvedCoAuthor is one Co-authored-by trailer that names no known account.

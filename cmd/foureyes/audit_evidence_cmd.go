@@ -82,6 +82,9 @@ func newAuditEvidenceVerifyCmd() *cobra.Command {
 				return exitCode(exitChainBroken, nil)
 			}
 			w := cmd.OutOrStdout()
+			for _, n := range res.Notes {
+				fmt.Fprintf(w, "note: %s\n", n)
+			}
 			if !res.OK() {
 				for _, p := range res.Problems {
 					fmt.Fprintf(w, "FAILED: %s\n", p)

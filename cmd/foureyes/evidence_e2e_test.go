@@ -35,6 +35,16 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 		h.Repo.AddCommit(githubtest.Commit{SHA: hotfix, Parents: []string{merge}, Author: "root", Committer: "root", Message: "hotfix"})
 		h.Repo.SetBranch("main", hotfix)
 		h.Send("push", githubtest.PushEvent(h.Repo, "main", merge, hotfix, "root"))
+		// A PR that breaks the policy file: failed by the "policy file change" rule, which
+		// is re-performed from the file recorded in its facts.
+		bad := h.OpenPR(e2etest.PRSpec{Number: 8, Author: "alice", Files: []string{".github/foureyes.yml"}})
+		h.Repo.SetFile(bad.HeadSHA, ".github/foureyes.yml", "version: 1\nrules:\n  - name: x\n    approvals: {count: 0}\n")
+		h.Send("pull_request", githubtest.PullRequestEvent("edited", h.Repo, bad, "alice"))
+		h.CheckRun(bad.HeadSHA, e2etest.Concluded("failure"))
+		if ds := h.Records(store.Filter{PR: 8, Kinds: []store.Kind{store.KindPRDecision}}); len(ds) == 0 ||
+			!strings.Contains(string(ds[len(ds)-1].Decision), "policy file change") || !strings.Contains(string(ds[len(ds)-1].Facts), `"policy_file"`) {
+			t.Fatalf("PR 8's decision has no policy file change rule: %+v", ds)
+		}
 		run := h.Deploy("production", merge, "carol")
 		if ans := h.DeploymentAnswer(run, "production"); ans.State != "approved" {
 			t.Fatalf("deployment answer %+v", ans)
@@ -69,7 +79,7 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 			t.Fatalf("verify names no head: %s", out)
 		}
 		head := m[1]
-		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}} {
+		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}, {"--pr", "8"}} {
 			zip := filepath.Join(dir, "change"+args[0]+".zip")
 			out, code = runAuditCLI(t, append([]string{"audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--out", zip}, args...)...)
 			if code != 0 {
@@ -78,6 +88,9 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 			out, code = runAuditCLI(t, "audit", "evidence", "verify", zip, "--head", head)
 			if code != 0 || !strings.HasPrefix(out, "verified ") {
 				t.Fatalf("evidence verify %v: exit %d: %s", args, code, out)
+			}
+			if n := regexp.MustCompile(`(\d+) decisions re-performed`).FindStringSubmatch(out); args[0] == "--pr" && (n == nil || n[1] == "0") {
+				t.Errorf("evidence verify %v re-performed no decision: %s", args, out)
 			}
 			out, code = runAuditCLI(t, "audit", "evidence", "verify", zip, "--head", strings.Repeat("0", 64))
 			if code != 1 || !strings.Contains(out, "not in this package") {

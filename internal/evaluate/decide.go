@@ -38,11 +38,14 @@ func (e *Evaluator) DecideFresh(ctx context.Context, client *github.Client, t Ta
 	if len(t.DeliveryIDs) > 0 {
 		deliveryID = t.DeliveryIDs[0]
 	}
+	if err := e.keepPolicyInputs(ctx, d); err != nil {
+		return Fresh{}, err
+	}
 	rec, err := e.appendDecision(ctx, store.Record{
 		Kind: d.Kind, DeliveryID: deliveryID, Installation: t.InstallationID,
 		Repository: t.Owner + "/" + t.Repo, PR: t.Number, SHA: pr.GetHead().GetSHA(), Subject: subject,
 		Actor: pr.GetUser().GetLogin(), Outcome: string(d.Decision.Outcome),
-		PolicyDigest: d.Decision.PolicyDigest, PolicySource: d.Source,
+		PolicyDigest: d.recordDigest(), PolicySource: d.Source,
 		Facts: factsJSON, Decision: d.Decision.JSON(),
 	})
 	if err != nil {

@@ -7,11 +7,9 @@ package evaluate
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +40,9 @@ type Evaluator struct {
 	Tickets facts.TicketReader
 	// TicketsRead, when set, is told after each published decision which tickets it read.
 	TicketsRead TicketObserver
+
+	// keptPolicies are the policy digests whose inputs this process has stored.
+	keptPolicies sync.Map
 
 	// locks serialise evaluations of the same PR inside this process (the coalescer, the
 	// sweeper and merge groups may ask at once), so one head SHA never gets two runs.
@@ -185,6 +186,10 @@ type decided struct {
 	annotations []report.Annotation
 	baseline    string        // the baseline that applied (PolicyLoader.Load), named in the check run
 	reads       *policy.Reads // what the policy reads; nil when it is broken
+	// inputs are the policy files as read, stored under digest (the record's policy
+	// digest) for re-performance; nil for a policy error.
+	inputs *policy.PolicyInputs
+	digest string
 }
 
 // decide loads the policy from the base branch, gathers the facts and evaluates.
@@ -216,77 +221,69 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 		return decided{}, err
 	}
 	e.addTickets(ctx, loaded.Policy, &f)
-	var d policy.Decision
-	if loaded.Missing {
-		d = e.missingPolicyDecision()
-	} else {
-		d = policy.Evaluate(loaded.Policy, f)
+	if f.PolicyFile, err = e.policyFileAtHead(ctx, client, t, pr, f); err != nil {
+		return decided{}, err
 	}
+	d := policy.DecidePR(policy.PRInput{Policy: loaded.Policy, Baseline: e.Policies.Baseline(), Missing: e.Missing,
+		Path: e.Policies.Path(), Facts: f})
 	out := report.CheckRun(d)
 	if loaded.Missing && e.Missing == "failure" {
 		out.Conclusion = "failure"
 	}
 	reads := loaded.Policy.Reads() // nil policy (none at all): reads nothing
-	res := decided{Decision: d, Facts: &f, Source: loaded.Source, Kind: store.KindPRDecision, output: out, baseline: loaded.Baseline, reads: &reads}
-	if err := e.checkPolicyChange(ctx, client, t, pr, f, &res); err != nil {
-		return decided{}, err
+	inputs := loaded.Inputs
+	inputs.Missing = e.Missing
+	res := decided{Decision: d, Facts: &f, Source: loaded.Source, Kind: store.KindPRDecision, output: out, baseline: loaded.Baseline,
+		reads: &reads, inputs: &inputs, digest: d.PolicyDigest}
+	if loaded.Missing {
+		res.digest = policy.MissingDigest(e.Missing)
+	}
+	if errs := policy.PolicyFileErrors(e.Policies.Baseline(), f.PolicyFile); errs != nil {
+		res.annotations = report.Annotations(errs)
 	}
 	return res, nil
 }
 
-func (e *Evaluator) missingPolicyDecision() policy.Decision {
-	if e.Missing == "failure" {
-		return policy.Decision{Outcome: policy.OutcomeFail, Title: "no foureyes policy: add " + e.Policies.Path(), Rules: []policy.RuleResult{}}
-	}
-	return policy.Decision{Outcome: policy.OutcomePass, NoRuleApplied: true, Title: "no foureyes policy in this repository", Rules: []policy.RuleResult{}}
-}
-
-// checkPolicyChange validates the policy file a PR changes. The PR is still judged by
-// the base branch's policy; a broken new file fails the check, with annotations at its
-// lines, so it can never reach the base branch.
-func (e *Evaluator) checkPolicyChange(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, f policy.Facts, res *decided) error {
+// policyFileAtHead reads the policy file as the PR leaves it, when the PR changes it: a
+// fact of the decision (policy.DecidePR validates it).
+func (e *Evaluator) policyFileAtHead(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, f policy.Facts) (*policy.PolicyFileChange, error) {
 	path := e.Policies.Path()
 	if !slices.Contains(f.ChangedFiles, path) && !changesRego(f.ChangedFiles) {
-		return nil
+		return nil, nil
 	}
 	file, _, resp, err := client.Repositories.GetContents(ctx, t.Owner, t.Repo, path, &github.RepositoryContentGetOptions{Ref: pr.GetHead().GetSHA()})
 	if resp != nil && resp.StatusCode == 404 {
-		return nil // the PR deletes the file: the org default or baseline will apply
+		return &policy.PolicyFileChange{Path: path, Deleted: true}, nil // the org default or baseline will apply
 	}
 	if err != nil {
-		return fmt.Errorf("read %s at the PR head: %w", path, err)
+		return nil, fmt.Errorf("read %s at the PR head: %w", path, err)
 	}
 	content, err := file.GetContent()
 	if err != nil {
-		return fmt.Errorf("decode %s at the PR head: %w", path, err)
+		return nil, fmt.Errorf("decode %s at the PR head: %w", path, err)
 	}
-	verr := e.Policies.Validate([]byte(content))
-	if verr == nil {
-		// The file: Rego modules as the PR would leave them (regoload.go).
-		verr, err = e.Policies.validateRegoAt(ctx, client, t.Owner, t.Repo, pr.GetHead().GetSHA(), []byte(content))
-		if err != nil {
-			return err
-		}
+	change := &policy.PolicyFileChange{Path: path, Content: content}
+	// The file: Rego modules as the PR would leave them (regoload.go).
+	if change.Rego, err = e.Policies.regoAt(ctx, client, t.Owner, t.Repo, pr.GetHead().GetSHA(), []byte(content)); err != nil {
+		return nil, err
 	}
-	if verr == nil {
+	return change, nil
+}
+
+// keepPolicyInputs stores the policy inputs of a decision once per digest, before the
+// decision is appended, so every recorded decision can be re-performed.
+func (e *Evaluator) keepPolicyInputs(ctx context.Context, d decided) error {
+	pt, ok := e.Store.(store.PolicyTexts)
+	if !ok || d.inputs == nil || d.digest == "" {
 		return nil
 	}
-	var errs policy.Errors
-	errors.As(verr, &errs)
-	lines := make([]string, 0, len(errs))
-	for _, pe := range errs {
-		lines = append(lines, pe.Error())
+	if _, done := e.keptPolicies.Load(d.digest); done {
+		return nil
 	}
-	reason := fmt.Sprintf("the changed %s is invalid (%d error(s)): it would break the policy of %s", path, max(len(errs), 1), pr.GetBase().GetRef())
-	res.Decision.Rules = append(res.Decision.Rules, policy.RuleResult{
-		Name: "policy file change", Status: policy.StatusFail, Reason: reason,
-		Requirements: []policy.RequirementResult{{Kind: "policy", Status: policy.StatusFail, Reason: strings.Join(lines, "; "), Evidence: []policy.Evidence{}}},
-	})
-	res.Decision.Outcome = policy.OutcomeFail
-	res.Decision.NoRuleApplied = false
-	res.Decision.Title = fmt.Sprintf("%s is invalid: fix it before merging", path)
-	res.output = report.CheckRun(res.Decision)
-	res.annotations = report.Annotations(errs)
+	if err := pt.PutPolicyText(ctx, d.digest, d.inputs.JSON()); err != nil {
+		return err
+	}
+	e.keptPolicies.Store(d.digest, true)
 	return nil
 }
 
@@ -304,11 +301,14 @@ func (e *Evaluator) record(ctx context.Context, t Target, pr *github.PullRequest
 	if len(t.DeliveryIDs) > 0 {
 		deliveryID = t.DeliveryIDs[0]
 	}
+	if err := e.keepPolicyInputs(ctx, d); err != nil {
+		return store.Record{}, err
+	}
 	rec, err := e.appendDecision(ctx, store.Record{
 		Kind: d.Kind, DeliveryID: deliveryID, Installation: t.InstallationID,
 		Repository: t.Owner + "/" + t.Repo, PR: t.Number, SHA: pr.GetHead().GetSHA(),
 		Actor: pr.GetUser().GetLogin(), Outcome: string(d.Decision.Outcome),
-		PolicyDigest: d.Decision.PolicyDigest, PolicySource: d.Source,
+		PolicyDigest: d.recordDigest(), PolicySource: d.Source,
 		Facts: factsJSON, Decision: d.Decision.JSON(),
 	})
 	if err != nil {
@@ -340,4 +340,13 @@ func factsOptions(pr *github.PullRequest, pushes []store.Push, decls []policy.De
 		opt.Teams = p.Teams()
 	}
 	return opt
+}
+
+// recordDigest is the policy digest the decision's record names: the merged policy's, or
+// policy.MissingDigest for a decision without any policy.
+func (d decided) recordDigest() string {
+	if d.digest != "" {
+		return d.digest
+	}
+	return d.Decision.PolicyDigest
 }

@@ -26,7 +26,10 @@ type PolicyLoader struct {
 	orgRepo  string            // the org repository holding the org baseline (".github")
 	orgPath  string            // the baseline's path in it ("foureyes.yml")
 	baseline *policy.Policy    // the server's baseline file, nil when none
-	cache    policyCache
+	// baselineFile is the baseline as read (with its Rego modules), for the policy
+	// inputs of every decision; nil when none.
+	baselineFile *policy.PolicyFile
+	cache        policyCache
 }
 
 // Loaded is the policy that judges one change, and where it came from.
@@ -41,12 +44,19 @@ type Loaded struct {
 	Err error
 	// Baseline names the baseline that applied (or could not be read), for the check run.
 	Baseline string
+	// Inputs are the policy files exactly as read (baseline, org, repository, with their
+	// Rego modules): the store keeps them by policy digest so the decision can be
+	// re-performed. Missing is left for the evaluator to fill.
+	Inputs policy.PolicyInputs
 }
 
 // NewPolicyLoader builds a loader for path (".github/foureyes.yml") with the org policy in
 // orgRepo, and the server's baseline file (may be "").
 func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) {
-	var baseline *policy.Policy
+	var (
+		baseline *policy.Policy
+		file     *policy.PolicyFile
+	)
 	if baselineFile != "" {
 		data, err := os.ReadFile(baselineFile)
 		if err != nil {
@@ -55,15 +65,21 @@ func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) 
 		if baseline, err = policy.Parse(baselineFile, data); err != nil {
 			return nil, fmt.Errorf("policy baseline is invalid:\n%w", err)
 		}
-		if baseline, err = AttachRegoFromDisk(baselineFile, baseline); err != nil {
+		rego, err := regoFilesFromDisk(baselineFile, baseline)
+		if err != nil {
 			return nil, fmt.Errorf("policy baseline is invalid:\n%w", err)
 		}
+		if baseline, err = baseline.WithRegoFiles(rego); err != nil {
+			return nil, fmt.Errorf("policy baseline is invalid:\n%w", err)
+		}
+		file = &policy.PolicyFile{Role: policy.RoleBaseline, Name: baselineFile, Text: string(data), Rego: regoTexts(rego)}
 	}
 	orgPath := strings.TrimPrefix(path, ".github/")
 	// Remote references would let a file point the policy elsewhere: off.
 	return &PolicyLoader{
-		path:     path,
-		baseline: baseline,
+		path:         path,
+		baseline:     baseline,
+		baselineFile: file,
 		repo:     appconfig.NewLoader([]string{path}, appconfig.WithOwnerDefault("", nil), appconfig.WithRemoteRefParser(nil)),
 		orgRepo:  orgRepo,
 		orgPath:  orgPath,
@@ -76,12 +92,32 @@ func (l *PolicyLoader) Path() string { return l.path }
 // Load returns the policy of owner/repo at ref. The error is a GitHub failure (to retry);
 // a broken policy is reported in Loaded.Err.
 func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, repo, ref string) (Loaded, error) {
-	base, baseSrc, name, bad, err := l.baselineFor(ctx, client, owner)
+	loaded, err := l.load(ctx, client, owner, repo, ref)
+	loaded.Inputs.Format, loaded.Inputs.Path = policy.InputsFormat, l.path
+	if loaded.Inputs.Files == nil {
+		loaded.Inputs.Files = []policy.PolicyFile{}
+	}
+	return loaded, err
+}
+
+// Baseline is the server's baseline (nil when none): a changed policy file is validated
+// against it.
+func (l *PolicyLoader) Baseline() *policy.Policy { return l.baseline }
+
+func (l *PolicyLoader) load(ctx context.Context, client *github.Client, owner, repo, ref string) (Loaded, error) {
+	var in policy.PolicyInputs
+	if l.baselineFile != nil {
+		in.Files = append(in.Files, *l.baselineFile)
+	}
+	base, baseSrc, name, orgFile, bad, err := l.baselineFor(ctx, client, owner)
 	if err != nil {
 		return Loaded{}, err
 	}
+	if orgFile != nil {
+		in.Files = append(in.Files, *orgFile)
+	}
 	if bad != nil {
-		return Loaded{Source: baseSrc, Err: bad, Baseline: name}, nil
+		return Loaded{Source: baseSrc, Err: bad, Baseline: name, Inputs: in}, nil
 	}
 	c, err := l.repo.LoadConfig(ctx, client, owner, repo, ref)
 	if err != nil {
@@ -89,65 +125,69 @@ func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, r
 	}
 	if c.IsUndefined() || len(c.Content) == 0 {
 		if base == nil {
-			return Loaded{Missing: true, Baseline: name}, nil
+			return Loaded{Missing: true, Baseline: name, Inputs: in}, nil
 		}
-		return Loaded{Policy: base, Source: baseSrc, Baseline: name}, nil
+		return Loaded{Policy: base, Source: baseSrc, Baseline: name, Inputs: in}, nil
 	}
 	src := sourceOf(c)
+	repoFile := policy.PolicyFile{Role: policy.RoleRepo, Name: c.Path, Text: string(c.Content)}
 	repoPolicy, perr := l.cache.parse(c.Path, c.Content)
 	if perr != nil {
-		return Loaded{Source: src, Err: perr, Baseline: name}, nil
+		in.Files = append(in.Files, repoFile)
+		return Loaded{Source: src, Err: perr, Baseline: name, Inputs: in}, nil
 	}
-	repoPolicy, perr, err = l.attachRego(ctx, client, owner, repo, ref, repoPolicy)
+	repoPolicy, repoFile.Rego, perr, err = l.attachRego(ctx, client, owner, repo, ref, repoPolicy)
 	if err != nil {
 		return Loaded{}, err
 	}
+	in.Files = append(in.Files, repoFile)
 	if perr != nil {
-		return Loaded{Source: src, Err: perr, Baseline: name}, nil
+		return Loaded{Source: src, Err: perr, Baseline: name, Inputs: in}, nil
 	}
 	merged, merr := l.cache.merge(base, repoPolicy)
 	if merr != nil {
-		return Loaded{Source: src, Err: merr, Baseline: name}, nil
+		return Loaded{Source: src, Err: merr, Baseline: name, Inputs: in}, nil
 	}
-	return Loaded{Policy: merged, Source: src, Baseline: name}, nil
+	return Loaded{Policy: merged, Source: src, Baseline: name, Inputs: in}, nil
 }
 
 // baselineFor is the server baseline merged with the org's policy file, when it has one,
 // and the name of that baseline. bad is a broken or unreadable org file (it fails every
 // change, as a broken repo file does); err is a GitHub failure to retry.
-func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, owner string) (p *policy.Policy, src store.PolicySource, name string, bad, err error) {
+func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, owner string) (p *policy.Policy, src store.PolicySource, name string, file *policy.PolicyFile, bad, err error) {
 	c, err := l.loadOrgFile(ctx, client, owner)
 	if errors.Is(err, ErrOrgBaselineUnreadable) {
-		return nil, store.PolicySource{Repo: owner + "/" + l.orgRepo, Path: l.orgPath}, "unreadable: " + owner + "/" + l.orgRepo + ":" + l.orgPath, err, nil
+		return nil, store.PolicySource{Repo: owner + "/" + l.orgRepo, Path: l.orgPath}, "unreadable: " + owner + "/" + l.orgRepo + ":" + l.orgPath, nil, err, nil
 	}
 	if err != nil {
-		return nil, src, "", nil, fmt.Errorf("load org policy of %s: %w", owner, err)
+		return nil, src, "", nil, nil, fmt.Errorf("load org policy of %s: %w", owner, err)
 	}
 	if c.IsUndefined() || len(c.Content) == 0 {
 		if l.baseline != nil {
 			src = store.PolicySource{Path: "baseline"}
 		}
-		return l.baseline, src, l.baselineName(nil), nil, nil
+		return l.baseline, src, l.baselineName(nil), nil, nil, nil
 	}
 	src = sourceOf(c)
 	name = l.baselineName(&c)
-	org, perr := l.cache.parse(src.Repo+"/"+c.Path, c.Content)
+	file = &policy.PolicyFile{Role: policy.RoleOrg, Name: src.Repo + "/" + c.Path, Text: string(c.Content)}
+	org, perr := l.cache.parse(file.Name, c.Content)
 	if perr != nil {
-		return nil, src, name, perr, nil
+		return nil, src, name, file, perr, nil
 	}
 	orgOwner, orgRepo, _ := strings.Cut(src.Repo, "/")
-	org, perr, err = l.attachRego(ctx, client, orgOwner, orgRepo, src.Ref, org)
+	org, file.Rego, perr, err = l.attachRego(ctx, client, orgOwner, orgRepo, src.Ref, org)
 	if err != nil {
-		return nil, src, "", nil, err
+		return nil, src, "", nil, nil, err
 	}
 	if perr != nil {
-		return nil, src, name, perr, nil
+		return nil, src, name, file, perr, nil
 	}
 	merged, merr := l.cache.merge(l.baseline, org)
 	if merr != nil {
-		return nil, src, name, merr, nil
+		return nil, src, name, file, merr, nil
 	}
-	return merged, src, name, nil, nil
+	return merged, src, name, file, nil, nil
 }
 
 // Validate parses a policy file's content as the PR would leave it, merged with the

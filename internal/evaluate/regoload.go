@@ -18,10 +18,10 @@ import (
 // policy itself came from (the base branch: a PR cannot swap in its own module) and
 // compiles them into the policy, through the cache. perr is a policy problem (a missing
 // or broken module) that fails the change; err is a GitHub failure to retry.
-func (l *PolicyLoader) attachRego(ctx context.Context, client *github.Client, owner, repo, ref string, p *policy.Policy) (out *policy.Policy, perr, err error) {
+func (l *PolicyLoader) attachRego(ctx context.Context, client *github.Client, owner, repo, ref string, p *policy.Policy) (out *policy.Policy, texts map[string]string, perr, err error) {
 	paths := p.RegoFiles()
 	if len(paths) == 0 {
-		return p, nil, nil
+		return p, nil, nil, nil
 	}
 	files := make(map[string][]byte, len(paths))
 	for _, path := range paths {
@@ -30,19 +30,31 @@ func (l *PolicyLoader) attachRego(ctx context.Context, client *github.Client, ow
 			continue // WithRegoFiles reports it at the file: key
 		}
 		if gerr != nil {
-			return nil, nil, fmt.Errorf("read rego module %s of %s/%s at %s: %w", path, owner, repo, ref, gerr)
+			return nil, nil, nil, fmt.Errorf("read rego module %s of %s/%s at %s: %w", path, owner, repo, ref, gerr)
 		}
 		if file == nil {
 			continue // a directory, not a file
 		}
 		content, derr := file.GetContent()
 		if derr != nil {
-			return nil, nil, fmt.Errorf("decode rego module %s of %s/%s: %w", path, owner, repo, derr)
+			return nil, nil, nil, fmt.Errorf("decode rego module %s of %s/%s: %w", path, owner, repo, derr)
 		}
 		files[path] = []byte(content)
 	}
 	out, perr = l.cache.attach(p, files)
-	return out, perr, nil
+	return out, regoTexts(files), perr, nil
+}
+
+// regoTexts is the modules as read, for the policy inputs of a decision.
+func regoTexts(files map[string][]byte) map[string]string {
+	if len(files) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(files))
+	for k, v := range files {
+		out[k] = string(v)
+	}
+	return out
 }
 
 // attach caches policy.WithRegoFiles by the policy's digest and the modules' content, so
@@ -78,10 +90,20 @@ func (c *policyCache) attach(p *policy.Policy, files map[string][]byte) (*policy
 // repository root: the directory holding .github/ when the policy file is in one,
 // otherwise the policy file's directory.
 func AttachRegoFromDisk(policyFile string, p *policy.Policy) (*policy.Policy, error) {
-	paths := p.RegoFiles()
-	if len(paths) == 0 {
+	files, err := regoFilesFromDisk(policyFile, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.RegoFiles()) == 0 {
 		return p, nil
 	}
+	return p.WithRegoFiles(files)
+}
+
+// regoFilesFromDisk reads the `file:` modules of a local policy file (missing ones are
+// left out: WithRegoFiles reports them at their key).
+func regoFilesFromDisk(policyFile string, p *policy.Policy) (map[string][]byte, error) {
+	paths := p.RegoFiles()
 	root := RepoRootOf(policyFile)
 	files := make(map[string][]byte, len(paths))
 	for _, path := range paths {
@@ -94,7 +116,7 @@ func AttachRegoFromDisk(policyFile string, p *policy.Policy) (*policy.Policy, er
 		}
 		files[path] = data
 	}
-	return p.WithRegoFiles(files)
+	return files, nil
 }
 
 // RepoRootOf is the directory `file:` paths of a local policy file are relative to.
@@ -118,13 +140,14 @@ func changesRego(files []string) bool {
 	return false
 }
 
-// validateRegoAt compiles the `file:` modules of policy content (already valid YAML)
-// as read at ref. perr holds the modules' problems; err is a GitHub failure to retry.
-func (l *PolicyLoader) validateRegoAt(ctx context.Context, client *github.Client, owner, repo, ref string, content []byte) (perr, err error) {
+// regoAt reads the `file:` modules of policy content as they are at ref (a PR's head),
+// for the policy_file fact; content that does not parse names none. err is a GitHub
+// failure to retry.
+func (l *PolicyLoader) regoAt(ctx context.Context, client *github.Client, owner, repo, ref string, content []byte) (map[string]string, error) {
 	p, perr := policy.Parse(l.path, content)
 	if perr != nil || len(p.RegoFiles()) == 0 {
-		return perr, nil
+		return nil, nil
 	}
-	_, perr, err = l.attachRego(ctx, client, owner, repo, ref, p)
-	return perr, err
+	_, texts, _, err := l.attachRego(ctx, client, owner, repo, ref, p)
+	return texts, err
 }

@@ -34,6 +34,7 @@ type VerifyResult struct {
 	SigningKey    string   // fingerprint of the key they verify under
 	Reperformed   int      // decisions re-evaluated
 	Problems      []string // empty when the package verifies
+	Notes         []string // what could not be checked, without failing (e.g. no policy text)
 }
 
 // OK says the package verified.
@@ -112,6 +113,7 @@ func VerifyPackage(r io.ReaderAt, size int64, head string) (VerifyResult, error)
 			}
 		}
 	}
+	reperformAll(files, bySeq, m, &res, bad)
 	return res, nil
 }
 

@@ -1,0 +1,94 @@
+package evidence
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
+)
+
+// Reperformed is one recorded decision evaluated again.
+type Reperformed struct {
+	Seq      int64           `json:"seq"`
+	Recorded policy.Outcome  `json:"recorded"`
+	Again    policy.Outcome  `json:"reperformed"`
+	Same     bool            `json:"same"`
+	Decision policy.Decision `json:"-"`
+}
+
+// Reperform evaluates a recorded pull-request decision again, with this binary's engine,
+// from its recorded facts and the policy inputs stored under its recorded policy digest:
+// the inputs must assemble to that digest (else they are not the policy that decided), and
+// the decision must come out byte for byte as recorded.
+func Reperform(w Row, inputs []byte) (Reperformed, error) {
+	out := Reperformed{Seq: w.Seq, Recorded: policy.Outcome(w.Outcome)}
+	in, err := policy.ParseInputs(inputs)
+	if err != nil {
+		return out, err
+	}
+	p, err := in.Assemble()
+	if err != nil {
+		return out, fmt.Errorf("the policy does not assemble: %v", err)
+	}
+	switch {
+	case strings.HasPrefix(w.PolicyDigest, "none:"):
+		if p != nil || w.PolicyDigest != policy.MissingDigest(in.Missing) {
+			return out, fmt.Errorf("the policy inputs are not those of a repository without policy (%s)", w.PolicyDigest)
+		}
+	case p == nil || p.Digest() != w.PolicyDigest:
+		return out, fmt.Errorf("the policy inputs assemble to %s, not the recorded policy %s", p.Digest(), w.PolicyDigest)
+	}
+	baseline, err := in.Baseline()
+	if err != nil {
+		return out, fmt.Errorf("the baseline does not parse: %v", err)
+	}
+	var f policy.Facts
+	if err := json.Unmarshal([]byte(w.Facts), &f); err != nil {
+		return out, fmt.Errorf("the facts do not decode: %v", err)
+	}
+	d := policy.DecidePR(policy.PRInput{Policy: p, Baseline: baseline, Missing: in.Missing, Path: in.Path, Facts: f})
+	out.Decision, out.Again = d, d.Outcome
+	out.Same = sameJSON(d.JSON(), []byte(w.Decision))
+	return out, nil
+}
+
+// sameJSON compares two JSON documents byte for byte once compacted (the store keeps
+// documents compacted).
+func sameJSON(a, b []byte) bool {
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return false
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
+}
+
+// reperformAll re-performs every pull-request decision of the change that names a policy.
+func reperformAll(files map[string][]byte, rows map[int64]Row, m PackageManifest, res *VerifyResult, bad func(string, ...any)) {
+	for _, seq := range m.ChangeRecords {
+		w, ok := rows[seq]
+		if !ok || w.Kind != string(store.KindPRDecision) || w.Decision == "" {
+			continue
+		}
+		if w.PolicyDigest == "" {
+			res.Notes = append(res.Notes, fmt.Sprintf("record %d: names no policy digest: not re-performed", seq))
+			continue
+		}
+		inputs, ok := files[PolicyFileName(w.PolicyDigest)]
+		if !ok {
+			res.Notes = append(res.Notes, fmt.Sprintf("record %d: the package holds no policy text for %s: not re-performed", seq, w.PolicyDigest))
+			continue
+		}
+		r, err := Reperform(w, inputs)
+		if err != nil {
+			bad("record %d: re-performance: %v", seq, err)
+			continue
+		}
+		res.Reperformed++
+		if !r.Same {
+			bad("record %d: re-performed decision differs from the recorded one (recorded %s, re-performed %s: %s)", seq, r.Recorded, r.Again, r.Decision.Title)
+		}
+	}
+}
