@@ -15,16 +15,18 @@ import (
 // slipped in or out without `audit verify` noticing.
 func (e *Evaluator) declarations(ctx context.Context, repo string, pr int) ([]policy.Declaration, error) {
 	var out []policy.Declaration
-	err := e.Store.Query(ctx, store.Filter{Repo: repo, PR: pr, Kinds: []store.Kind{store.KindEmergency}}, func(r store.Record) error {
-		var d policy.Declaration
-		if err := json.Unmarshal(r.Facts, &d); err != nil {
-			return fmt.Errorf("emergency record %d: %w", r.Seq, err)
-		}
-		out = append(out, d)
-		return nil
-	})
+	// Each record is re-checked (hash, chain, the app's signature): a declaration INSERTed
+	// by a script is an error, never a waiver.
+	recs, err := store.QueryVerified(ctx, e.Store, store.Filter{Repo: repo, PR: pr, Kinds: []store.Kind{store.KindEmergency}})
 	if err != nil {
 		return nil, fmt.Errorf("read emergency declarations of %s#%d: %w", repo, pr, err)
+	}
+	for _, r := range recs {
+		var d policy.Declaration
+		if err := json.Unmarshal(r.Facts, &d); err != nil {
+			return nil, fmt.Errorf("emergency record %d: %w", r.Seq, err)
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }
