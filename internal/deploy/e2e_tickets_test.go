@@ -76,3 +76,49 @@ func TestDeploymentInsideChangeWindow(t *testing.T) {
 		})
 	}
 }
+
+// ServiceNow down for the first reads: the gate reads again with backoff and decides on
+// the answer it finally gets; down for good: rejected as pending, never approved.
+func TestDeploymentChangeRequestUnreachable(t *testing.T) {
+	now := time.Now().UTC()
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		recoverAt int64 // the fake answers from this request on (0: never)
+		want      string
+	}{
+		{"recovers while the gate retries", 3, "approved"},
+		{"stays down", 0, "rejected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sn := ticketstest.NewServiceNow(t, ticketstest.Basic)
+			sn.Put(ticketstest.Change{Number: "CHG0000072", State: "-1", Approval: "approved", Type: "normal",
+				Start: now.Add(-time.Hour).Format("2006-01-02 15:04:05"), End: now.Add(time.Hour).Format("2006-01-02 15:04:05")})
+			h := e2etest.Start(t, e2etest.WithConfig(func(c *config.Config) {
+				c.Tickets.ServiceNow = config.ServiceNow{URL: sn.URL, Username: ticketstest.SNUser, Password: ticketstest.SNPassword}
+			}))
+			h.Repo.SetFile("main", ".github/foureyes.yml", changeWindowPolicy)
+			pr := h.OpenPR(e2etest.PRSpec{Number: 72, Author: "alice", Title: "CHG0000072 rounding"})
+			h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+			h.WaitIdle()
+			sha := h.MergePR(72, "bob")
+			h.WaitIdle()
+			sn.Fail(503)
+			base := sn.Requests()
+			if tc.recoverAt > 0 {
+				go func() {
+					e2etest.Eventually(t, 20*time.Second, "gate retried", func() bool { return sn.Requests() >= base+tc.recoverAt*3 })
+					sn.Fail(0)
+				}()
+			}
+			got := h.DeploymentAnswer(h.Deploy("production", sha, "erin"), "production")
+			if got.State != tc.want {
+				t.Fatalf("state %s, want %s; comment:\n%s", got.State, tc.want, got.Comment)
+			}
+			if tc.want == "rejected" && !strings.Contains(got.Comment, "ServiceNow unreachable") {
+				t.Errorf("comment:\n%s", got.Comment)
+			}
+		})
+	}
+}

@@ -30,6 +30,9 @@ type Gate struct {
 	// RejectUnknown are environment globs that no policy rule may leave unnamed.
 	RejectUnknown []string
 	Now           func() time.Time
+	// TicketRetries are the waits before re-reading an unreachable change request
+	// (nil: DefaultTicketRetries).
+	TicketRetries []time.Duration
 
 	locks locks
 }
