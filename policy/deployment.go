@@ -1,9 +1,6 @@
 package policy
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // DeploymentFacts is what the deployment gate sees: the deployment, the deployer, the
 // pull requests that brought the SHA (with what foureyes recorded at their merge) and
@@ -274,15 +271,15 @@ func independentDeployer(f *DeploymentFacts) RequirementResult {
 	for _, pr := range f.PullRequests {
 		ref := prRef(pr.Number)
 		switch {
-		case pr.Author == who:
+		case sameLogin(pr.Author, who):
 			why = append(why, who+" is the author of "+ref)
-		case slices.Contains(pr.CommitAuthors, who):
+		case containsLogin(pr.CommitAuthors, who):
 			why = append(why, who+" authored commits of "+ref)
-		case who != webFlow && slices.Contains(pr.Committers, who):
+		case !sameLogin(who, webFlow) && containsLogin(pr.Committers, who):
 			why = append(why, who+" committed to "+ref)
-		case slices.Contains(pr.CoAuthors, who):
+		case containsLogin(pr.CoAuthors, who):
 			why = append(why, who+" co-authored "+ref)
-		case slices.Contains(pr.Pushers, who):
+		case containsLogin(pr.Pushers, who):
 			why = append(why, who+" pushed to "+ref)
 		}
 	}

@@ -352,3 +352,21 @@ func TestMergeGroupWithUnattributedCommit(t *testing.T) {
 		t.Fatalf("group with a commit no PR brought is %s: %q", run.Conclusion, run.Output.Title)
 	}
 }
+
+// When the pending PR on a shared head is closed, the run shows the remaining PR's decision.
+func TestSharedHeadSHAClosedPRNoLongerCounts(t *testing.T) {
+	h := strictHarness(t)
+	one := h.OpenPR(e2etest.PRSpec{Number: 5, Author: "alice", HeadRef: "feature/shared-5"})
+	h.CheckRun(one.HeadSHA, e2etest.InProgress)
+	h.WaitIdle()
+	h.Repo.SetPR(githubtest.PR{Number: 6, Title: "PAY-6 to dev", Author: "alice", State: "open", BaseRef: "dev", BaseSHA: one.BaseSHA,
+		HeadRef: one.HeadRef, HeadSHA: one.HeadSHA, Commits: one.Commits, Files: one.Files})
+	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(6), "alice"))
+	h.WaitIdle()
+	h.CheckRun(one.HeadSHA, e2etest.InProgress)
+	closed := h.Repo.PR(5)
+	closed.State = "closed"
+	h.Repo.SetPR(closed)
+	h.Send("pull_request", githubtest.PullRequestEvent("closed", h.Repo, h.Repo.PR(5), "alice"))
+	h.CheckRun(one.HeadSHA, e2etest.Concluded("neutral"))
+}
