@@ -149,6 +149,15 @@ func evidenceMark(e policy.Evidence) string {
 			return "⏳ "
 		}
 		return "❌ "
+	case policy.EvidenceRegoDeny:
+		return "❌ "
+	case policy.EvidenceRegoPending:
+		return "⏳ "
+	case policy.EvidenceRego:
+		if e.Subject != "" {
+			return "↳ " + escape(e.Subject) + ": "
+		}
+		return "↳ "
 	}
 	return ""
 }

@@ -204,3 +204,19 @@ func TestDeploymentComment(t *testing.T) {
 		t.Errorf("comment with a long URL is %d bytes", len(c))
 	}
 }
+
+// Rego requirements show their deny and pending messages and the evidence a module
+// attached, escaped like everything a policy author controls.
+func TestRegoEvidenceInCheckRun(t *testing.T) {
+	d := policy.Decision{Outcome: policy.OutcomeFail, Title: "t", Rules: []policy.RuleResult{{Name: "r", Status: policy.StatusFail, Reason: "x",
+		Requirements: []policy.RequirementResult{{Kind: policy.KindRego, Status: policy.StatusFail, Reason: "needs a <b>Change</b>", Evidence: []policy.Evidence{
+			{Kind: policy.EvidenceRegoDeny, Subject: "data.p", Text: "needs a <b>Change</b>"},
+			{Kind: policy.EvidenceRego, Subject: "PAY-88", Text: "PAY-88 is a Story"},
+		}}}}}}
+	text := Markdown(d)
+	for _, want := range []string{"**rego**: ", "- ❌ needs a &lt;b&gt;Change&lt;/b&gt;", "- ↳ PAY-88: PAY-88 is a Story"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q in\n%s", want, text)
+		}
+	}
+}
