@@ -257,3 +257,35 @@ func TestJiraWebhookAfterRestart(t *testing.T) {
 	}
 	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
 }
+
+// Wrong Jira credentials: pending (never green), one configuration error in the log, no
+// secret in it; the requests are counted in the metrics.
+func TestJiraBadCredentialsArePendingAndLoggedOnce(t *testing.T) {
+	jira := ticketstest.NewJira(t, ticketstest.Cloud)
+	is := pendingIssue("PAY-66")
+	approve(&is)
+	jira.Put(is)
+	h := e2etest.Start(t, e2etest.WithConfig(func(c *config.Config) {
+		c.Tickets.Jira = config.Jira{URL: jira.URL, API: "v3", Email: ticketstest.JiraEmail, Token: "wrong-secret-token", WebhookSecret: jiraHookSecret}
+		c.Tickets.PollInterval = config.Duration(100 * time.Millisecond)
+	}))
+	h.Repo.SetFile("main", ".github/foureyes.yml", jiraVerifyPolicy)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 66, Author: "alice"})
+	run := h.CheckRun(pr.HeadSHA, e2etest.InProgress)
+	if run.Output.Title != "Jira unreachable, retrying" {
+		t.Fatalf("title %q", run.Output.Title)
+	}
+	asked := jira.Requests()
+	e2etest.Eventually(t, 10*time.Second, "Jira asked again", func() bool { return jira.Requests() >= asked+2 })
+	logs := h.LogText()
+	if n := strings.Count(logs, "ticket system configuration error"); n != 1 {
+		t.Errorf("configuration error logged %d times, want once", n)
+	}
+	if strings.Contains(logs, "wrong-secret-token") || strings.Contains(logs, jiraHookSecret) {
+		t.Error("a secret is in the log")
+	}
+	m := metricsText(t, h)
+	if !strings.Contains(m, `foureyes_ticket_requests_total{endpoint="issue",status="401",system="jira"}`) {
+		t.Errorf("401s not counted:\n%s", grep(m, "foureyes_ticket"))
+	}
+}
