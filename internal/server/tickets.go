@@ -61,6 +61,10 @@ func newTicketSystems(cfg config.Tickets, st store.Store, reg prometheus.Registe
 		IsOpen: func(ctx context.Context, s tickets.Subject) bool {
 			pr, err := st.GetPR(ctx, s.Repo, s.Number)
 			return err != nil || pr.Open // unsure: re-evaluate, the evaluator skips a closed PR
+		},
+		Lead: func(ctx context.Context) (func(), bool) {
+			release, ok, err := st.TryLead(ctx, "tickets-resume")
+			return release, ok && err == nil
 		}}
 	return ts, nil
 }

@@ -54,6 +54,9 @@ type Watcher struct {
 	Store RefStore
 	// IsOpen, when set, filters persisted PRs: a closed PR is not re-evaluated.
 	IsOpen func(ctx context.Context, s Subject) bool
+	// Lead, when set, says whether this replica resumes the waiting PRs at start (one
+	// replica does, so they are not evaluated by every replica at once).
+	Lead func(ctx context.Context) (release func(), ok bool)
 
 	persistMu sync.Mutex
 
@@ -329,7 +332,13 @@ func (w *Watcher) Flush(ctx context.Context) {
 // Run polls and re-evaluates until ctx ends.
 func (w *Watcher) Run(ctx context.Context) {
 	w.init()
-	w.Resume(ctx)
+	if w.Lead == nil {
+		w.Resume(ctx)
+	} else if release, ok := w.Lead(ctx); ok {
+		w.Resume(ctx)
+		w.Flush(ctx)
+		release()
+	}
 	t := time.NewTicker(w.Tick)
 	defer t.Stop()
 	for {
