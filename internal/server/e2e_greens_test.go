@@ -237,6 +237,27 @@ func TestMergeRetargetedBeforeEditedEvent(t *testing.T) {
 	})
 }
 
+// The merge record's outcome is re-derivable from its facts alone (policy.JudgeMerge).
+func TestMergeRecordRederivable(t *testing.T) {
+	h := strictHarness(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 62, Author: "alice", BaseRef: "dev"})
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("neutral"))
+	h.WaitIdle()
+	cur := h.Repo.PR(62)
+	cur.BaseRef = "main"
+	h.Repo.SetPR(cur)
+	h.MergePR(62, "alice")
+	h.WaitIdle()
+	m, _ := mergeRecords(t, h, 62)
+	var mf policy.MergeFacts
+	if err := json.Unmarshal(m.Facts, &mf); err != nil {
+		t.Fatal(err)
+	}
+	if got := policy.JudgeMerge(mf); got.Outcome != m.Outcome || got.Violation == "" {
+		t.Errorf("re-derived %+v, recorded outcome %q; facts %s", got, m.Outcome, m.Facts)
+	}
+}
+
 // Co-authored-by trailers must exclude the reviewer they name: through a noreply e-mail in
 // any case, through the reviewer's public name or e-mail, and, when a trailer matches no
 // account, for every reviewer it could be.
