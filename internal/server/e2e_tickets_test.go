@@ -17,6 +17,7 @@ import (
 	"github.com/foureyes/foureyes/internal/evidence"
 	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/internal/store/storetest"
 	"github.com/foureyes/foureyes/internal/tickets/ticketstest"
 	"github.com/foureyes/foureyes/policy"
 )
@@ -59,8 +60,8 @@ func approve(i *ticketstest.Issue) {
 	i.Approvals[0].Approvers[0].Decision = "approved"
 }
 
-func jiraHarness(t *testing.T, jira *ticketstest.Jira, poll time.Duration) *e2etest.Harness {
-	h := e2etest.Start(t, e2etest.WithConfig(func(c *config.Config) {
+func jiraHarness(t *testing.T, jira *ticketstest.Jira, poll time.Duration, opts ...e2etest.Option) *e2etest.Harness {
+	h := e2etest.Start(t, append(opts, e2etest.WithConfig(func(c *config.Config) {
 		c.Tickets.Jira = config.Jira{URL: jira.URL, API: jira.Flavour, WebhookSecret: jiraHookSecret}
 		if jira.Flavour == ticketstest.DataCenter {
 			c.Tickets.Jira.PAT = ticketstest.JiraPAT
@@ -69,7 +70,7 @@ func jiraHarness(t *testing.T, jira *ticketstest.Jira, poll time.Duration) *e2et
 		}
 		c.Tickets.Users = map[string]string{"dana@acme.example": "dana"}
 		c.Tickets.PollInterval = config.Duration(poll)
-	}))
+	}))...)
 	h.Repo.SetFile("main", ".github/foureyes.yml", jiraVerifyPolicy)
 	return h
 }
@@ -242,11 +243,17 @@ func assertSnapshotInEvidence(t *testing.T, h *e2etest.Harness, pr int, digest s
 }
 
 // After a restart the index of which PRs reference which ticket is read back from the
-// store: a Jira webhook still turns the check green.
+// store (SQLite and PostgreSQL): a Jira webhook still turns the check green.
 func TestJiraWebhookAfterRestart(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { jiraWebhookAfterRestart(t, storetest.New(t, backend).DSN) })
+	}
+}
+
+func jiraWebhookAfterRestart(t *testing.T, dsn string) {
 	jira := ticketstest.NewJira(t, ticketstest.Cloud)
 	jira.Put(pendingIssue("PAY-65"))
-	h := jiraHarness(t, jira, time.Hour)
+	h := jiraHarness(t, jira, time.Hour, e2etest.WithDSN(dsn))
 	pr := h.OpenPR(e2etest.PRSpec{Number: 65, Author: "alice"})
 	h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
 	h.WaitIdle()
