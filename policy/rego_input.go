@@ -17,7 +17,21 @@ import (
 // parts of foureyes add to Facts are converted without code here.
 // TestFactsValueIsTheJSON checks it against the JSON round trip.
 func factsValue(f *Facts) (ast.Value, error) {
-	return encoderFor(reflect.TypeOf(*f))(reflect.ValueOf(*f)).Value, nil
+	return encoderFor(reflect.TypeOf(*f))(reflect.ValueOf(*f), &termArena{}).Value, nil
+}
+
+// termArena hands out terms from blocks, so a large input costs one allocation per
+// block of terms instead of one per term (the strings' own boxes remain).
+type termArena struct{ buf []ast.Term }
+
+func (a *termArena) term(v ast.Value) *ast.Term {
+	if len(a.buf) == 0 {
+		a.buf = make([]ast.Term, 256)
+	}
+	t := &a.buf[0]
+	a.buf = a.buf[1:]
+	t.Value = v
+	return t
 }
 
 // factsFields lists the top-level fields of the Facts JSON, in order, for building an
@@ -34,6 +48,7 @@ var factsFields = func() []fieldEncoder {
 // cache holds the fields converted so far in this evaluation.
 func partialFactsValue(f *Facts, keys []string, cache map[string]*ast.Term) ast.Value {
 	v := reflect.ValueOf(f).Elem()
+	a := &termArena{}
 	pairs := make([][2]*ast.Term, 0, len(keys))
 	for _, fe := range factsFields {
 		name := string(fe.key.Value.(ast.String))
@@ -44,7 +59,7 @@ func partialFactsValue(f *Facts, keys []string, cache map[string]*ast.Term) ast.
 		if !ok {
 			fv := v.FieldByIndex(fe.index)
 			if !(fe.omitEmpty && isEmptyValue(fv)) {
-				term = fe.enc(fv)
+				term = fe.enc(fv, a)
 			}
 			cache[name] = term
 		}
@@ -64,7 +79,7 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-type encoder func(reflect.Value) *ast.Term
+type encoder func(reflect.Value, *termArena) *ast.Term
 
 var encoders sync.Map // reflect.Type -> encoder
 
@@ -74,7 +89,7 @@ func encoderFor(t reflect.Type) encoder {
 	}
 	// A placeholder breaks cycles in recursive types while the real encoder is built.
 	var real encoder
-	encoders.Store(t, encoder(func(v reflect.Value) *ast.Term { return real(v) }))
+	encoders.Store(t, encoder(func(v reflect.Value, a *termArena) *ast.Term { return real(v, a) }))
 	real = buildEncoder(t)
 	encoders.Store(t, real)
 	return real
@@ -83,52 +98,52 @@ func encoderFor(t reflect.Type) encoder {
 func buildEncoder(t reflect.Type) encoder {
 	switch t.Kind() {
 	case reflect.String:
-		return func(v reflect.Value) *ast.Term { return ast.StringTerm(v.String()) }
+		return func(v reflect.Value, a *termArena) *ast.Term { return a.term(ast.String(v.String())) }
 	case reflect.Bool:
-		return func(v reflect.Value) *ast.Term { return ast.BooleanTerm(v.Bool()) }
+		return func(v reflect.Value, a *termArena) *ast.Term { return a.term(ast.Boolean(v.Bool())) }
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return func(v reflect.Value) *ast.Term { return ast.IntNumberTerm(int(v.Int())) }
+		return func(v reflect.Value, a *termArena) *ast.Term { return a.term(ast.IntNumberTerm(int(v.Int())).Value) }
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return func(v reflect.Value) *ast.Term {
-			return ast.NumberTerm(json.Number(strconv.FormatUint(v.Uint(), 10)))
+		return func(v reflect.Value, a *termArena) *ast.Term {
+			return a.term(ast.Number(json.Number(strconv.FormatUint(v.Uint(), 10))))
 		}
 	case reflect.Float32, reflect.Float64:
-		return func(v reflect.Value) *ast.Term { return ast.FloatNumberTerm(v.Float()) }
+		return func(v reflect.Value, a *termArena) *ast.Term { return a.term(ast.FloatNumberTerm(v.Float()).Value) }
 	case reflect.Pointer:
 		elem := encoderFor(t.Elem())
-		return func(v reflect.Value) *ast.Term {
+		return func(v reflect.Value, a *termArena) *ast.Term {
 			if v.IsNil() {
-				return ast.NullTerm()
+				return a.term(ast.Null{})
 			}
-			return elem(v.Elem())
+			return elem(v.Elem(), a)
 		}
 	case reflect.Slice, reflect.Array:
 		elem := encoderFor(t.Elem())
-		return func(v reflect.Value) *ast.Term {
+		return func(v reflect.Value, a *termArena) *ast.Term {
 			if v.Kind() == reflect.Slice && v.IsNil() {
-				return ast.NullTerm()
+				return a.term(ast.Null{})
 			}
 			terms := make([]*ast.Term, v.Len())
 			for i := range terms {
-				terms[i] = elem(v.Index(i))
+				terms[i] = elem(v.Index(i), a)
 			}
-			return ast.ArrayTerm(terms...)
+			return a.term(ast.NewArray(terms...))
 		}
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
 			return jsonEncoder
 		}
 		elem := encoderFor(t.Elem())
-		return func(v reflect.Value) *ast.Term {
+		return func(v reflect.Value, a *termArena) *ast.Term {
 			if v.IsNil() {
-				return ast.NullTerm()
+				return a.term(ast.Null{})
 			}
 			pairs := make([][2]*ast.Term, 0, v.Len())
 			it := v.MapRange()
 			for it.Next() {
-				pairs = append(pairs, [2]*ast.Term{ast.StringTerm(it.Key().String()), elem(it.Value())})
+				pairs = append(pairs, [2]*ast.Term{a.term(ast.String(it.Key().String())), elem(it.Value(), a)})
 			}
-			return ast.ObjectTerm(pairs...)
+			return a.term(ast.NewObject(pairs...))
 		}
 	case reflect.Struct:
 		return structEncoder(t)
@@ -137,7 +152,7 @@ func buildEncoder(t reflect.Type) encoder {
 }
 
 // jsonEncoder is the fallback for kinds Facts does not use: the JSON round trip.
-func jsonEncoder(v reflect.Value) *ast.Term {
+func jsonEncoder(v reflect.Value, _ *termArena) *ast.Term {
 	b, err := json.Marshal(v.Interface())
 	if err != nil {
 		return ast.NullTerm()
@@ -164,16 +179,16 @@ type fieldEncoder struct {
 // fields skipped, embedded structs' fields promoted.
 func structEncoder(t reflect.Type) encoder {
 	fields := structFields(t)
-	return func(v reflect.Value) *ast.Term {
+	return func(v reflect.Value, a *termArena) *ast.Term {
 		pairs := make([][2]*ast.Term, 0, len(fields))
 		for _, f := range fields {
 			fv := v.FieldByIndex(f.index)
 			if f.omitEmpty && isEmptyValue(fv) {
 				continue
 			}
-			pairs = append(pairs, [2]*ast.Term{f.key, f.enc(fv)})
+			pairs = append(pairs, [2]*ast.Term{f.key, f.enc(fv, a)})
 		}
-		return ast.ObjectTerm(pairs...)
+		return a.term(ast.NewObject(pairs...))
 	}
 }
 
