@@ -5,6 +5,7 @@
 #   eval "$(scripts/pg-start.sh)"            # temp dir, first free port from 55432
 #   eval "$(scripts/pg-start.sh DIR [PORT])" # given dir (created if missing) and port
 #   scripts/pg-start.sh --stop DIR           # stop a cluster started in DIR
+#   scripts/pg-start.sh --restart DIR        # pg_ctl restart -m fast (chaos tests)
 #
 # stdout carries only `export FOUREYES_TEST_POSTGRES_DSN=...`; progress goes to stderr.
 # The cluster listens on 127.0.0.1 only, trusts local connections (it is a test fixture,
@@ -55,6 +56,12 @@ as_pg() {
 if [[ "${1:-}" == "--stop" ]]; then
 	[[ -n "${2:-}" ]] || { log "usage: $0 --stop DIR"; exit 2; }
 	as_pg "$BINDIR/pg_ctl" -D "$2/data" -m fast stop >&2
+	exit 0
+fi
+
+if [[ "${1:-}" == "--restart" ]]; then
+	[[ -n "${2:-}" ]] || { log "usage: $0 --restart DIR"; exit 2; }
+	as_pg "$BINDIR/pg_ctl" -D "$2/data" -l "$2/server.log" -m fast -w -t 60 restart >&2
 	exit 0
 fi
 

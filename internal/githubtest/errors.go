@@ -47,6 +47,9 @@ func (s *Server) ClearFailures() {
 func (s *Server) takeFailure(method, apiPath string) *failure {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if f := s.randomFailure.take(); f != nil {
+		return f
+	}
 	for i, f := range s.failures {
 		if f.method != "" && f.method != "*" && !strings.EqualFold(f.method, method) {
 			continue

@@ -44,6 +44,7 @@ type Server struct {
 	checkWrites       map[string][]CheckRunWrite
 	deploymentReviews []DeploymentReview
 	failures          []*failure
+	randomFailure     *randomFailure // FailRandomly
 	latency           time.Duration
 	used              map[int64]int // rate-limit points used per installation (0 = app/unauthenticated)
 	rateLimit         int

@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
@@ -174,7 +177,19 @@ func (w *workers) settle(ctx context.Context, d store.Delivery, err error) {
 // isTransient says whether a failed delivery may succeed later: a GitHub or network
 // error (facts.IsTransient) or a store that is down, failing over, or deadlocked
 // (store.IsTransient). A recorded push must not be lost because PostgreSQL restarted.
-func isTransient(err error) bool { return facts.IsTransient(err) || store.IsTransient(err) }
+func isTransient(err error) bool {
+	return facts.IsTransient(err) || store.IsTransient(err) || tokenRefreshTransient(err)
+}
+
+// tokenRefreshTransient: GitHub answering 5xx or 429 to the installation token request
+// fails the request before go-github sees an answer (ghinstallation's HTTPError).
+func tokenRefreshTransient(err error) bool {
+	var he *ghinstallation.HTTPError
+	if !errors.As(err, &he) || he.Response == nil {
+		return false
+	}
+	return he.Response.StatusCode >= 500 || he.Response.StatusCode == http.StatusTooManyRequests
+}
 
 // backoff doubles the delay per attempt, capped, and honours what GitHub asked for
 // (Retry-After, x-ratelimit-reset) when that is longer.
