@@ -245,6 +245,10 @@ func (e *evaluator) authorApproval(by []TicketApprover) string {
 		add(p.Pusher, "", "pushed to this change")
 	}
 	for _, a := range by {
+		if a.Email == "" && a.Login == "" {
+			// Nothing to compare: independence cannot be shown, so it is not assumed.
+			return approverName(a) + ", who has no e-mail or GitHub login foureyes could compare with the authors"
+		}
 		email := strings.ToLower(a.Email)
 		for _, p := range parts {
 			if (a.Login != "" && p.login != "" && strings.EqualFold(a.Login, p.login)) || (email != "" && p.email != "" && email == p.email) {

@@ -70,6 +70,9 @@ func TestTicketVerify(t *testing.T) {
 			status: StatusFail, reason: "PAY-12 was approved by dana, who co-authored this change"},
 		{name: "approved by a pusher", change: func(f *Facts, s *TicketSnapshot) { f.Pushes[0].Pusher = "dana" },
 			status: StatusFail, reason: "PAY-12 was approved by dana, who pushed to this change"},
+		{name: "an approver without e-mail or login cannot be shown independent", change: func(_ *Facts, s *TicketSnapshot) {
+			s.Approvals[0].Approvers[0].Login, s.Approvals[0].Approvers[0].Email = "", ""
+		}, status: StatusFail, reason: "PAY-12 was approved by Dana, who has no e-mail or GitHub login foureyes could compare with the authors"},
 		{name: "an author who declined does not count", change: func(_ *Facts, s *TicketSnapshot) {
 			s.Approvals[0].Approvers = append(s.Approvals[0].Approvers, TicketApprover{Login: "alice", Decision: "declined"})
 		}, status: StatusPass},

@@ -1,6 +1,7 @@
 package tickets_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/foureyes/foureyes/internal/tickets"
@@ -13,7 +14,7 @@ func FuzzParseJiraIssue(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		s, err := tickets.ParseJiraIssue(raw)
-		if err == nil && (len(s.Status) > 200 || s.Approvals == nil) {
+		if err == nil && (len(s.Status) > 200 || s.Approvals == nil || strings.ContainsAny(s.Status+s.Type, "\n\r")) {
 			t.Fatalf("unbounded or nil: %+v", s)
 		}
 	})

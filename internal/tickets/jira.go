@@ -269,13 +269,19 @@ func containsStr(list []string, s string) bool {
 	return false
 }
 
-// bounded cuts outside text that ends up in facts and reasons to a sane length.
+// bounded cuts outside text that ends up in facts and reasons to a sane length, on one
+// line (control characters become spaces).
 func bounded(s string) string {
 	const max = 200
-	if len(s) <= max {
-		return s
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "")
 	}
-	return strings.ToValidUTF8(s[:max], "")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Time layouts of Jira ("2026-11-20T10:02:00.000+0000") and ServiceNow ("2026-11-20
