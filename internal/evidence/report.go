@@ -47,6 +47,10 @@ type ChainStatus struct {
 	HeadSeq  int64  `json:"head_seq"`
 	HeadHash string `json:"head_hash"`
 	Problem  string `json:"problem,omitempty"`
+	// Signatures verified, and the fingerprint of the key they verify under (compare it
+	// with `foureyes audit pubkey`); 0 and "" for an unsigned log.
+	Signatures int    `json:"signatures"`
+	SigningKey string `json:"signing_key,omitempty"`
 }
 
 // KindCount is how many records of one kind the period holds.
@@ -98,7 +102,7 @@ func BuildReport(ctx context.Context, src store.ChainReader, q ReportQuery) (Rep
 		now = q.Now
 	}
 	rep := Report{Query: q, GeneratedAt: now().UTC(), Version: Version()}
-	res, err := audit.Verify(ctx, src, "")
+	res, err := audit.VerifyWith(ctx, src, audit.Options{})
 	var ce *audit.ChainError
 	switch {
 	case errors.As(err, &ce):
@@ -107,7 +111,8 @@ func BuildReport(ctx context.Context, src store.ChainReader, q ReportQuery) (Rep
 	case err != nil:
 		return Report{}, err
 	default:
-		rep.Chain = ChainStatus{Verified: true, Records: res.Records, HeadSeq: res.HeadSeq, HeadHash: res.Head}
+		rep.Chain = ChainStatus{Verified: true, Records: res.Records, HeadSeq: res.HeadSeq, HeadHash: res.Head,
+			Signatures: int(res.Signatures), SigningKey: res.SigningKey}
 	}
 	var recs []store.Record
 	err = src.ScanChain(ctx, 1, true, func(c store.ChainRecord) error {

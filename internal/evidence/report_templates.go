@@ -43,7 +43,7 @@ var reportHTML = htmltemplate.Must(htmltemplate.New("report").Funcs(reportFuncs)
 <h1>Change-management control report{{if .Query.Org}}: {{.Query.Org}}{{end}}</h1>
 <p>Period: {{period .Query}}. Generated {{time .GeneratedAt}} by foureyes {{.Version}}.</p>
 <h2>Audit chain</h2>
-{{if .Chain.Verified}}<p>The hash chain verified: {{.Chain.Records}} records, head #{{.Chain.HeadSeq}} <code>{{.Chain.HeadHash}}</code>.</p>
+{{if .Chain.Verified}}<p>The hash chain verified: {{.Chain.Records}} records, head #{{.Chain.HeadSeq}} <code>{{.Chain.HeadHash}}</code>.{{if .Chain.Signatures}} {{.Chain.Signatures}} signatures verified under key <code>{{.Chain.SigningKey}}</code>.{{end}}</p>
 {{else}}<p class="fail">The hash chain does NOT verify: {{.Chain.Problem}} (head #{{.Chain.HeadSeq}} <code>{{.Chain.HeadHash}}</code>).</p>{{end}}
 <h2>Population</h2>
 <table><tr><th>record kind</th><th>count</th></tr>{{range .Counts}}<tr><td>{{.Kind}}</td><td>{{.Count}}</td></tr>{{end}}</table>
@@ -74,7 +74,7 @@ Period: {{period .Query}}. Generated {{time .GeneratedAt}} by foureyes {{.Versio
 
 ## Audit chain
 
-{{if .Chain.Verified}}The hash chain verified: {{.Chain.Records}} records, head #{{.Chain.HeadSeq}} ` + "`{{.Chain.HeadHash}}`" + `.{{else}}**The hash chain does NOT verify**: {{cell .Chain.Problem}} (head #{{.Chain.HeadSeq}} ` + "`{{.Chain.HeadHash}}`" + `).{{end}}
+{{if .Chain.Verified}}The hash chain verified: {{.Chain.Records}} records, head #{{.Chain.HeadSeq}} ` + "`{{.Chain.HeadHash}}`" + `.{{if .Chain.Signatures}} {{.Chain.Signatures}} signatures verified under key ` + "`{{.Chain.SigningKey}}`" + `.{{end}}{{else}}**The hash chain does NOT verify**: {{cell .Chain.Problem}} (head #{{.Chain.HeadSeq}} ` + "`{{.Chain.HeadHash}}`" + `).{{end}}
 
 ## Population
 

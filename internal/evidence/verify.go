@@ -217,3 +217,17 @@ func readZip(r io.ReaderAt, size int64) (map[string][]byte, error) {
 	}
 	return files, nil
 }
+
+// ReadPackageFile returns one file of a package (for the console and tests), read with
+// the same limits as verification.
+func ReadPackageFile(r io.ReaderAt, size int64, name string) ([]byte, error) {
+	files, err := readZip(r, size)
+	if err != nil {
+		return nil, err
+	}
+	b, ok := files[name]
+	if !ok {
+		return nil, fmt.Errorf("package has no %s", name)
+	}
+	return b, nil
+}

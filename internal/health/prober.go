@@ -72,12 +72,18 @@ func (p *Prober) Probe(ctx context.Context, installationID int64, owner, repo, d
 	if err == nil && last.Outcome == string(res.State) && last.Subject == subject {
 		return out, nil
 	}
-	facts, err := json.Marshal(recordFacts{o, res})
-	if err != nil {
-		return Probed{}, fmt.Errorf("encode control health: %w", err)
+	facts, merr := json.Marshal(recordFacts{o, res})
+	if merr != nil {
+		return Probed{}, fmt.Errorf("encode control health: %w", merr)
 	}
+	var after int64
+	if err == nil {
+		after = last.Seq
+	}
+	// Two replicas probing the same change after the same record state it once.
+	key := fmt.Sprintf("control_health:%s:after:%d:%s:%s", full, after, subject, res.State)
 	rec, err := p.Store.Append(ctx, store.Record{Kind: store.KindControlHealth, DeliveryID: deliveryID, Installation: installationID,
-		Repository: full, Subject: subject, Outcome: string(res.State), Facts: facts})
+		Repository: full, Subject: subject, Outcome: string(res.State), Facts: facts, FactKey: key})
 	if err != nil {
 		return Probed{}, fmt.Errorf("append control health of %s: %w", full, err)
 	}
