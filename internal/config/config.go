@@ -57,6 +57,13 @@ type GitHub struct {
 	V4APIURL        string `yaml:"v4_api_url"`
 	App             App    `yaml:"app"`
 	CredentialsFile string `yaml:"credentials_file"`
+	// HTTPCacheBytes bounds the HTTP cache (conditional requests) of each installation
+	// client, least recently used out. Default 8 MiB.
+	HTTPCacheBytes int64 `yaml:"http_cache_bytes"`
+	// RateLimitReserve is the x-ratelimit-remaining below which an installation's
+	// background work (sweeper, policy fan-out) waits for the reset, so webhook-driven
+	// evaluations keep the rest. Default 500 (a tenth of an installation's 5,000/h).
+	RateLimitReserve int `yaml:"rate_limit_reserve"`
 }
 
 // App is the registered GitHub App.
@@ -226,6 +233,12 @@ func (c *Config) setDefaults() {
 	def(&c.GitHub.V3APIURL, "https://api.github.com/")
 	def(&c.GitHub.V4APIURL, "https://api.github.com/graphql")
 	def(&c.GitHub.CredentialsFile, "./foureyes-credentials.yml")
+	if c.GitHub.HTTPCacheBytes == 0 {
+		c.GitHub.HTTPCacheBytes = 8 << 20
+	}
+	if c.GitHub.RateLimitReserve == 0 {
+		c.GitHub.RateLimitReserve = 500
+	}
 	// An unset driver follows the DSN (a postgres:// URL means postgres); once set, the
 	// driver alone chooses the backend (store.OpenDriver).
 	if c.Store.Driver == "" && (strings.HasPrefix(c.Store.DSN, "postgres://") || strings.HasPrefix(c.Store.DSN, "postgresql://")) {

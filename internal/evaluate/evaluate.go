@@ -57,6 +57,10 @@ type Evaluator struct {
 	stateLRU   *expirable.LRU[string, *prState]
 	policyOnce sync.Once
 	policyLRU  *expirable.LRU[string, Loaded]
+
+	// Budget (may be nil) follows each installation's rate limit: Fresh (background)
+	// evaluations wait while it is low.
+	Budget *ghclient.Budget
 }
 
 func (e *Evaluator) lock(t Target) func() {
@@ -91,6 +95,13 @@ type Result struct {
 // PullRequest evaluates one PR and publishes the result. A closed PR is not evaluated.
 // The returned error is what the inbox retries (facts.IsTransient).
 func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
+	if t.Fresh && e.Budget != nil {
+		// Background work waits while the installation is below its reserve, so
+		// webhook-driven evaluations keep the rest of the rate limit.
+		if err := e.Budget.WaitBackground(ctx, t.InstallationID); err != nil {
+			return Result{}, err
+		}
+	}
 	defer e.lock(t)()
 	fleet, err := e.Store.Lock(ctx, prLockName(t))
 	if err != nil {
@@ -98,7 +109,7 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 	}
 	defer fleet.Release()
 	start := e.Now()
-	ctx, counter := ghclient.WithCounter(ctx)
+	ctx, counter := ghclient.WithCounter(ghclient.WithInstallation(ctx, t.InstallationID))
 	client, err := e.Clients.NewInstallationClient(t.InstallationID)
 	if err != nil {
 		return Result{}, fmt.Errorf("installation client %d: %w", t.InstallationID, err)

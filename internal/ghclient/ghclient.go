@@ -44,19 +44,53 @@ func WithCounter(ctx context.Context) (context.Context, *Counter) {
 // NewClientCreator returns go-githubapp's caching client creator with foureyes' middleware.
 // alwaysValidate makes every cached GET a conditional request: GitHub says whether the
 // data changed, and a 304 costs nothing.
-func NewClientCreator(c githubapp.Config, m *metrics.Metrics, timeout time.Duration) (githubapp.ClientCreator, error) {
+//
+// Each installation client's cache holds at most cacheBytes (DefaultCacheBytes when 0);
+// budget (may be nil) follows each installation's rate limit.
+func NewClientCreator(c githubapp.Config, m *metrics.Metrics, timeout time.Duration, opts ...Option) (githubapp.ClientCreator, error) {
+	o := options{cacheBytes: DefaultCacheBytes}
+	for _, f := range opts {
+		f(&o)
+	}
 	return githubapp.NewDefaultCachingClientCreator(c,
 		githubapp.WithClientUserAgent(UserAgent),
 		githubapp.WithClientTimeout(timeout),
-		githubapp.WithClientCaching(true, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
-		githubapp.WithClientMiddleware(Middleware(m)),
+		githubapp.WithClientCaching(true, func() httpcache.Cache { return NewByteCache(o.cacheBytes) }),
+		githubapp.WithClientMiddleware(MiddlewareWithBudget(m, o.budget)),
 	)
 }
+
+// DefaultCacheBytes bounds an installation client's HTTP cache when nothing is set.
+const DefaultCacheBytes = 8 << 20
+
+type options struct {
+	cacheBytes int64
+	budget     *Budget
+}
+
+// Option configures NewClientCreator.
+type Option func(*options)
+
+// WithCacheBytes bounds each installation client's HTTP cache.
+func WithCacheBytes(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.cacheBytes = n
+		}
+	}
+}
+
+// WithBudget makes every answer update the installation's rate budget.
+func WithBudget(b *Budget) Option { return func(o *options) { o.budget = b } }
 
 // Middleware counts requests by route and status and records the rate limit remaining.
 // It sits outside the cache, so a revalidated answer arrives as a 200 marked
 // X-From-Cache: it is counted as 304, which is what GitHub answered.
-func Middleware(m *metrics.Metrics) githubapp.ClientMiddleware {
+func Middleware(m *metrics.Metrics) githubapp.ClientMiddleware { return MiddlewareWithBudget(m, nil) }
+
+// MiddlewareWithBudget is Middleware that also feeds each installation's rate budget
+// (requests whose context names the installation, WithInstallation).
+func MiddlewareWithBudget(m *metrics.Metrics, budget *Budget) githubapp.ClientMiddleware {
 	return func(next http.RoundTripper) http.RoundTripper {
 		return roundTripper(func(req *http.Request) (*http.Response, error) {
 			resp, err := next.RoundTrip(req)
@@ -70,6 +104,9 @@ func Middleware(m *metrics.Metrics) githubapp.ClientMiddleware {
 				// A 304 that reaches us directly (a caller's own conditional request) is
 				// free too.
 				notModified = fromCache || resp.StatusCode == http.StatusNotModified
+				if inst, ok := installationOf(req.Context()); ok && !fromCache {
+					budget.observe(inst, resp.Header)
+				}
 				if rem := resp.Header.Get("X-RateLimit-Remaining"); rem != "" && !fromCache {
 					if v, perr := strconv.ParseFloat(rem, 64); perr == nil && m != nil {
 						res := resp.Header.Get("X-RateLimit-Resource")

@@ -116,6 +116,14 @@ func (s *Server) SetRateLimit(limit int) {
 	s.rateLimit = limit
 }
 
+// SetRateLimitReset changes the x-ratelimit-reset every answer reports (default an hour
+// after the fake started).
+func (s *Server) SetRateLimitReset(at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetAt = at
+}
+
 // Requests returns every API request answered so far, in order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()

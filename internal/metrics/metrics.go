@@ -26,6 +26,7 @@ type Metrics struct {
 	EmergencyReviewsOverdue prometheus.Gauge
 	SkippedEvents           *prometheus.CounterVec // by event and reason: events that cost no evaluation
 	Confirmations           prometheus.Counter     // green decisions re-read from GitHub before being written
+	BackgroundWaits         prometheus.Counter     // background evaluations held back by a low rate budget
 }
 
 // New registers every collector on a fresh registry.
@@ -89,7 +90,11 @@ func New() *Metrics {
 		Name: "foureyes_green_confirmations_total",
 		Help: "Green decisions reached on webhook-derived state and confirmed by reading the PR, reviews and checks again before the write.",
 	})
-	reg.MustRegister(m.SkippedEvents, m.Confirmations)
+	m.BackgroundWaits = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "foureyes_background_rate_limit_waits_total",
+		Help: "Background evaluations (sweeper, policy fan-out) that waited for the rate-limit reset because the installation was below github.rate_limit_reserve.",
+	})
+	reg.MustRegister(m.SkippedEvents, m.Confirmations, m.BackgroundWaits)
 	reg.MustRegister(m.Deliveries, m.Decisions, m.GitHubRequests, m.RateLimitRemaining, m.InboxDepth,
 		m.EvaluationSeconds, m.EvaluationRequests, m.CheckRunWrites, m.DeploymentAnswers, m.RefusedCallbacks, m.EmergencyReviewsOverdue)
 	return m

@@ -36,7 +36,9 @@ func (s *Server) startApp() error {
 		return nil
 	}
 	cfg := s.cfg
-	clients, err := ghclient.NewClientCreator(cfg.GitHub.AppConfig(), s.metrics, 30*time.Second)
+	budget := ghclient.NewBudget(cfg.GitHub.RateLimitReserve, s.now, s.metrics.BackgroundWaits.Inc)
+	clients, err := ghclient.NewClientCreator(cfg.GitHub.AppConfig(), s.metrics, 30*time.Second,
+		ghclient.WithCacheBytes(cfg.GitHub.HTTPCacheBytes), ghclient.WithBudget(budget))
 	if err != nil {
 		return fmt.Errorf("github clients: %w", err)
 	}
@@ -47,7 +49,7 @@ func (s *Server) startApp() error {
 	}
 	ev := &evaluate.Evaluator{
 		Clients: clients, Store: s.store, Gatherer: facts.New(), Policies: policies, Metrics: s.metrics,
-		CheckName: cfg.Policy.CheckName, Missing: cfg.Policy.Missing, Now: s.now,
+		CheckName: cfg.Policy.CheckName, Missing: cfg.Policy.Missing, Now: s.now, Budget: budget,
 	}
 	s.tickets.attach(ev)
 	prober := &health.Prober{Clients: clients, Store: s.store, AppID: cfg.GitHub.App.IntegrationID,
@@ -81,6 +83,13 @@ func (s *Server) startApp() error {
 				Repo: subj.Repo, Number: subj.Number, DeliveryIDs: ids, Fresh: subj.Background})
 			return err
 		}, w.settleByID, w.releaseByID)
+	w.coalescer.hold = func(subj handler.Subject) time.Time {
+		if low, until := budget.Low(subj.InstallationID); low {
+			s.metrics.BackgroundWaits.Inc()
+			return until
+		}
+		return time.Time{}
+	}
 	a.workers, a.coalescer = w, w.coalescer
 	dispatcher := githubapp.NewEventDispatcher(handlers, cfg.GitHub.App.WebhookSecret,
 		githubapp.WithScheduler(&inboxScheduler{store: s.store, metrics: s.metrics, wake: w.wake, now: s.now}),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/foureyes/foureyes/internal/handler"
 )
@@ -39,6 +40,11 @@ type coalescer struct {
 	evaluate func(ctx context.Context, s handler.Subject, deliveryIDs []string) error
 	done     func(deliveryID string, err error)
 	release  func(deliveryID string)
+	// hold, when set, says until when background work about a PR must not start (its
+	// installation is below its rate reserve); zero: start now. A held PR that a webhook
+	// then asks about is promoted and starts at once.
+	hold  func(s handler.Subject) time.Time
+	timer *time.Timer // wakes the background lane when the earliest hold ends
 
 	mu        sync.Mutex
 	entries   map[handler.Subject]*entry
@@ -131,14 +137,20 @@ func (c *coalescer) add(deliveryID string, subjects []handler.Subject) (<-chan s
 		go c.release(deliveryID)
 		return nil, nil
 	}
+	// The PRs asked for, once each, in the order asked; interactive when any request
+	// for it is.
+	var order []handler.Subject
+	interactive := map[handler.Subject]bool{}
 	fresh := 0
-	seen := map[handler.Subject]bool{}
 	for _, s := range subjects {
 		k := key(s)
-		if _, ok := c.entries[k]; !ok && !seen[k] {
-			fresh++
+		if _, dup := interactive[k]; !dup {
+			order = append(order, k)
+			if _, ok := c.entries[k]; !ok {
+				fresh++
+			}
 		}
-		seen[k] = true
+		interactive[k] = interactive[k] || !s.Background
 	}
 	// A delivery asking for more PRs than the whole capacity is still let in when the
 	// coalescer is empty, so it can never wait forever.
@@ -149,21 +161,15 @@ func (c *coalescer) add(deliveryID string, subjects []handler.Subject) (<-chan s
 		go c.done(deliveryID, nil)
 		return nil, nil
 	}
-	c.pending[deliveryID] = &deliveryWait{remaining: len(seen)}
-	for k := range seen {
-		interactive := false
-		for _, s := range subjects {
-			if key(s) == k && !s.Background {
-				interactive = true
-			}
-		}
+	c.pending[deliveryID] = &deliveryWait{remaining: len(order)}
+	for _, k := range order {
 		e, ok := c.entries[k]
 		if !ok {
 			e = &entry{subject: k}
 			c.entries[k] = e
 		}
 		e.next = append(e.next, deliveryID)
-		if interactive && !e.interactive {
+		if interactive[k] && !e.interactive {
 			e.interactive = true
 			if e.queued { // promote: it was waiting in the background lane
 				c.lo = removeEntry(c.lo, e)
@@ -205,7 +211,9 @@ func (c *coalescer) startLocked() {
 		case len(c.hi) > 0:
 			e, c.hi = c.hi[0], c.hi[1:]
 		case len(c.lo) > 0 && c.runningBG < c.bgSlots:
-			e, c.lo = c.lo[0], c.lo[1:]
+			if e = c.nextBackground(); e == nil {
+				return
+			}
 		default:
 			return
 		}
@@ -222,6 +230,34 @@ func (c *coalescer) startLocked() {
 		subject.Background = bg
 		go c.run(e, subject, deliveries, bg)
 	}
+}
+
+// nextBackground takes the first background entry not on hold; when all are, it arms a
+// timer for the earliest end of a hold.
+func (c *coalescer) nextBackground() *entry {
+	var earliest time.Time
+	for i, e := range c.lo {
+		var until time.Time
+		if c.hold != nil {
+			until = c.hold(e.subject)
+		}
+		if until.IsZero() || !until.After(time.Now()) {
+			c.lo = append(c.lo[:i:i], c.lo[i+1:]...)
+			return e
+		}
+		if earliest.IsZero() || until.Before(earliest) {
+			earliest = until
+		}
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.timer = time.AfterFunc(time.Until(earliest), func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.startLocked()
+	})
+	return nil
 }
 
 func (c *coalescer) run(e *entry, subject handler.Subject, deliveries []string, bg bool) {
@@ -304,6 +340,9 @@ func (c *coalescer) close(ctx context.Context) {
 		}
 	}
 	c.hi, c.lo = nil, nil
+	if c.timer != nil {
+		c.timer.Stop()
+	}
 	for id := range returned {
 		delete(c.pending, id)
 	}

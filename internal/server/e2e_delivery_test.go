@@ -213,9 +213,9 @@ func TestGracefulStopReturnsInFlightWorkToTheInbox(t *testing.T) {
 		h.Repo.SetPR(githubtest.PR{Number: n, Title: fmt.Sprintf("PAY-%d x", n), Author: "alice", State: "open", BaseRef: "main",
 			BaseSHA: e2etest.SHA("base-main"), HeadRef: fmt.Sprintf("x%d", n), HeadSHA: e2etest.SHA(fmt.Sprintf("pr%d", n))})
 	}
-	// Every GitHub answer takes 300 ms: PR 47's evaluation holds the only slot while
+	// Every GitHub answer takes a second: PR 47's evaluation holds the only slot while
 	// PR 48's waits in the coalescer.
-	h.GH.SetLatency(300 * time.Millisecond)
+	h.GH.SetLatency(time.Second)
 	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(47), "alice"))
 	id := h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(48), "alice"))
 	e2etest.Eventually(t, 5*time.Second, "delivery leased", func() bool {
