@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 	"github.com/palantir/go-githubapp/appconfig"
@@ -18,7 +21,10 @@ var ErrOrgBaselineUnreadable = errors.New("org baseline unreadable")
 
 // loadOrgFile reads the org's policy file (path in owner/orgRepo, on its default branch).
 // Outcomes:
-//   - the org repository does not exist (404): undefined config, no org baseline;
+//   - the org repository does not exist (404) and the installation covers all
+//     repositories: undefined config, no org baseline;
+//   - 404 and the installation covers selected repositories only: it cannot tell a missing
+//     repository from one it was not given, so ErrOrgBaselineUnreadable (fails closed);
 //   - it exists and has no such file (404 on the file): undefined config;
 //   - it exists and the file cannot be read (403, 401, 451, a directory, undecodable):
 //     an error wrapping ErrOrgBaselineUnreadable, judged as a policy error (fails closed);
@@ -28,6 +34,17 @@ func (l *PolicyLoader) loadOrgFile(ctx context.Context, client *github.Client, o
 	r, resp, err := client.Repositories.Get(ctx, owner, l.orgRepo)
 	switch {
 	case statusOf(resp) == http.StatusNotFound:
+		// GitHub answers 404 both when the repository does not exist and when it is private
+		// and the installation was not given it. Only an installation that covers all
+		// repositories can tell the two apart.
+		sel, err := l.selections.get(ctx, client, owner)
+		if err != nil {
+			return appconfig.Config{}, err
+		}
+		if sel != "all" {
+			return appconfig.Config{}, fmt.Errorf("%w: foureyes cannot tell whether %s holds a baseline: the installation covers selected repositories only and %s is not one of them; "+
+				"add %s to the installation (create it, even empty, if the org has none)", ErrOrgBaselineUnreadable, where, where, where)
+		}
 		return appconfig.Config{}, nil
 	case unreadable(resp, err):
 		return appconfig.Config{}, fmt.Errorf("%w: %s exists but foureyes cannot read it (%d): give the installation read access to %s",
@@ -55,6 +72,54 @@ func (l *PolicyLoader) loadOrgFile(ctx context.Context, client *github.Client, o
 	}
 	c.Content = []byte(content)
 	return c, nil
+}
+
+// selectionTTL is how long an installation's repository selection is trusted: it only
+// changes when an admin edits the installation.
+const selectionTTL = 10 * time.Minute
+
+// selectionCache remembers, per account, whether the installation covers all
+// repositories (GET /installation/repositories, "repository_selection").
+type selectionCache struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	entries map[string]selectionEntry
+}
+
+type selectionEntry struct {
+	selection string
+	expires   time.Time
+}
+
+func (c *selectionCache) get(ctx context.Context, client *github.Client, owner string) (string, error) {
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
+	key := strings.ToLower(owner)
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && now().Before(e.expires) {
+		return e.selection, nil
+	}
+	req, err := client.NewRequest(http.MethodGet, "installation/repositories?per_page=1", nil)
+	if err != nil {
+		return "", fmt.Errorf("installation repositories: %w", err)
+	}
+	var body struct {
+		RepositorySelection string `json:"repository_selection"`
+	}
+	if _, err := client.Do(ctx, req, &body); err != nil {
+		return "", fmt.Errorf("repository selection of the installation on %s: %w", owner, err)
+	}
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[string]selectionEntry{}
+	}
+	c.entries[key] = selectionEntry{selection: body.RepositorySelection, expires: now().Add(selectionTTL)}
+	c.mu.Unlock()
+	return body.RepositorySelection, nil
 }
 
 func statusOf(resp *github.Response) int {

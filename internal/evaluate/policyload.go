@@ -21,11 +21,14 @@ import (
 // baseline: the server's baseline file plus the org's policy in its .github repository.
 // Baseline rules always apply; a repository can only add rules.
 type PolicyLoader struct {
-	path     string
-	repo     *appconfig.Loader // the repository's own file
-	orgRepo  string            // the org repository holding the org baseline (".github")
-	orgPath  string            // the baseline's path in it ("foureyes.yml")
-	baseline *policy.Policy    // the server's baseline file, nil when none
+	path    string
+	repo    *appconfig.Loader // the repository's own file
+	orgRepo string            // the org repository holding the org baseline (".github")
+	orgPath string            // the baseline's path in it ("foureyes.yml")
+	// selections caches each account's installation repository selection (all or
+	// selected), which decides what a 404 on the org repository means.
+	selections selectionCache
+	baseline   *policy.Policy // the server's baseline file, nil when none
 	// baselineFile is the baseline as read (with its Rego modules), for the policy
 	// inputs of every decision; nil when none.
 	baselineFile *policy.PolicyFile
@@ -80,9 +83,9 @@ func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) 
 		path:         path,
 		baseline:     baseline,
 		baselineFile: file,
-		repo:     appconfig.NewLoader([]string{path}, appconfig.WithOwnerDefault("", nil), appconfig.WithRemoteRefParser(nil)),
-		orgRepo:  orgRepo,
-		orgPath:  orgPath,
+		repo:         appconfig.NewLoader([]string{path}, appconfig.WithOwnerDefault("", nil), appconfig.WithRemoteRefParser(nil)),
+		orgRepo:      orgRepo,
+		orgPath:      orgPath,
 	}, nil
 }
 

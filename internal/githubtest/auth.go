@@ -269,7 +269,7 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 		"token":                tok,
 		"expires_at":           exp.Format(time.RFC3339),
 		"permissions":          perms,
-		"repository_selection": "all",
+		"repository_selection": s.selectionOf(id),
 	})
 }
 
@@ -341,7 +341,7 @@ func (s *Server) handleInstallationRepos(w http.ResponseWriter, r *http.Request)
 	}
 	s.mu.Unlock()
 	start, end := pageBounds(w, r, len(list))
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(list), "repositories": list[start:end], "repository_selection": "all"})
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(list), "repositories": list[start:end], "repository_selection": s.selectionOf(inst)})
 }
 
 // call with s.mu held
@@ -351,7 +351,7 @@ func (s *Server) installationJSON(inst *installation) map[string]any {
 		"id": inst.id, "node_id": nodeID("Installation", inst.id),
 		"account": map[string]any{"login": inst.account, "id": userID(inst.account), "node_id": nodeID("Organization", userID(inst.account)), "type": typ},
 		"app_id":  s.AppID, "app_slug": s.AppSlug, "target_id": userID(inst.account), "target_type": typ,
-		"repository_selection": "all",
+		"repository_selection": selectionName(inst.selection),
 		"access_tokens_url":    fmt.Sprintf("%sapp/installations/%d/access_tokens", s.APIURL, inst.id),
 		"repositories_url":     s.APIURL + "installation/repositories",
 		"html_url":             fmt.Sprintf("%s/organizations/%s/settings/installations/%d", s.URL, inst.account, inst.id),

@@ -61,7 +61,7 @@ func (s *Server) routes() {
 func (s *Server) withRepo(h func(http.ResponseWriter, *http.Request, *Repo)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		repo := s.Repo(r.PathValue("owner") + "/" + r.PathValue("repo"))
-		if repo == nil {
+		if repo == nil || !s.visibleTo(InstallationFromRequest(r), repo) {
 			writeError(w, http.StatusNotFound, "Not Found")
 			return
 		}

@@ -163,6 +163,10 @@ type DeploymentReview struct {
 type installation struct {
 	id      int64
 	account string
+	// selection is "all" (default) or "selected" (SetRepositorySelection): a selected
+	// installation's token sees only its own repositories (others answer 404, as GitHub
+	// answers for a private repository the installation was not given).
+	selection string
 }
 
 // Repo is a repository of the fake. Its methods are goroutine-safe.

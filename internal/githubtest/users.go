@@ -52,3 +52,43 @@ func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) {
 	u["created_at"], u["updated_at"] = ts(baseTime), ts(baseTime)
 	writeJSON(w, http.StatusOK, u)
 }
+
+// SetRepositorySelection makes installation id cover "all" repositories of its account
+// (the default) or only "selected" ones: its own (AddRepo). A selected installation's token
+// gets 404 for any other repository, as on GitHub for a private one it was not given.
+func (s *Server) SetRepositorySelection(id int64, selection string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if inst, ok := s.installations[id]; ok {
+		inst.selection = selection
+	}
+}
+
+// selectionOf is the repository selection of installation id; call without s.mu held.
+func (s *Server) selectionOf(id int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.selectionOfLocked(id)
+}
+
+func (s *Server) selectionOfLocked(id int64) string {
+	if inst, ok := s.installations[id]; ok {
+		return selectionName(inst.selection)
+	}
+	return "all"
+}
+
+func selectionName(sel string) string {
+	if sel == "" {
+		return "all"
+	}
+	return sel
+}
+
+// visibleTo says whether installation inst's token may see repo: always, unless inst is a
+// selected installation that was not given repo.
+func (s *Server) visibleTo(inst int64, repo *Repo) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return inst == 0 || s.selectionOfLocked(inst) != "selected" || repo.InstallationID == inst
+}

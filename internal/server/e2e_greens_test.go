@@ -391,3 +391,24 @@ func TestSharedHeadSHAClosedPRNoLongerCounts(t *testing.T) {
 	h.Send("pull_request", githubtest.PullRequestEvent("closed", h.Repo, h.Repo.PR(5), "alice"))
 	h.CheckRun(one.HeadSHA, e2etest.Concluded("neutral"))
 }
+
+// An installation on selected repositories cannot see a private acme/.github it was not
+// given: GitHub answers 404 as for a missing repository. foureyes cannot tell whether a
+// baseline exists there, so it fails closed; once acme/.github is given, the baseline applies.
+func TestInvisibleOrgBaselineFailsClosed(t *testing.T) {
+	h := e2etest.Start(t)
+	h.GH.SetRepositorySelection(e2etest.Installation, "selected")
+	org := h.GH.AddRepo(e2etest.Owner+"/.github", 9999) // not given to foureyes' installation
+	org.SetFile("main", "foureyes.yml", "version: 1\nrules:\n  - name: org four eyes\n    approvals:\n      count: 1\n")
+	pr := h.OpenPR(e2etest.PRSpec{Number: 38, Author: "alice"})
+	run := h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
+	if !strings.Contains(run.Output.Title, "selected repositories only") {
+		t.Errorf("the run should say why the baseline cannot be read: %q", run.Output.Title)
+	}
+	h.GH.AddRepo(e2etest.Owner+"/.github", e2etest.Installation) // given to the installation
+	h.Send("pull_request", githubtest.PullRequestEvent("edited", h.Repo, h.Repo.PR(38), "alice"))
+	run = h.CheckRun(pr.HeadSHA, e2etest.InProgress)
+	if !strings.Contains(run.Output.Summary, "org four eyes") {
+		t.Errorf("the org baseline should apply once readable:\n%s", run.Output.Summary)
+	}
+}
