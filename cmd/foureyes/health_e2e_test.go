@@ -3,7 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/foureyes/foureyes/internal/config"
 	"github.com/foureyes/foureyes/internal/e2etest"
 	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/store"
@@ -54,5 +56,24 @@ func TestControlHealthFromWebhooks(t *testing.T) {
 	}
 	if out, code = runAuditCLI(t, "audit", "verify", "--store", h.DSN); code != 0 {
 		t.Errorf("verify: %s", out)
+	}
+}
+
+// With the daily probe on, the server probes every installed repository when it starts.
+func TestControlHealthProbedAtStart(t *testing.T) {
+	h := e2etest.Start(t, e2etest.WithConfig(func(c *config.Config) { c.Health.Disabled = false }))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		recs := h.Records(store.Filter{Kinds: []store.Kind{store.KindControlHealth}})
+		if len(recs) > 0 {
+			if recs[0].Repository != "acme/payments" || recs[0].Outcome != "missing" || recs[0].Subject != "branch:main" {
+				t.Fatalf("record at start: %+v", recs[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no control_health record after start")
+		}
+		time.Sleep(20 * time.Millisecond) // the probe runs on its own goroutine: poll the store
 	}
 }
