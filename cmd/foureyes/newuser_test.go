@@ -137,3 +137,28 @@ func runCLIWithError(t *testing.T, args ...string) (string, int) {
 	}
 	return out.String() + err.Error(), 2
 }
+
+// The README's policy commands run as printed, from the clone's root, with the exit codes
+// the README promises (a new user's first steps; issue #17 points 2, 5 and 6).
+func TestREADMEPolicyCommandsRun(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir("../..")
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "foureyes policy ") {
+			continue
+		}
+		n++
+		args := strings.Fields(strings.SplitN(line, " #", 2)[0])[1:]
+		out, code := runCLIWithError(t, args...)
+		if code != 0 {
+			t.Errorf("%s: exit %d\n%s", line, code, out)
+		}
+	}
+	if n < 3 {
+		t.Fatalf("found %d policy commands in the README", n)
+	}
+}

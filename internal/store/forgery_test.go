@@ -181,7 +181,10 @@ func TestInsertOrReplaceRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		st := openSigned(t, b, newKey(t))
 		recs := appendSome(t, st, 2)
-		last := recs[len(recs)-1]
+		keyed, err := st.Append(context.Background(), store.Record{Kind: store.KindMerge, Repository: "o/r", PR: 1, Outcome: "fail", FactKey: "k1"})
+		must(t, err)
+		last := keyed
+		_ = recs
 		db := b.Raw(t)
 		var stmts []string
 		if b.Name == "sqlite" {
@@ -189,6 +192,8 @@ func TestInsertOrReplaceRefused(t *testing.T) {
 				`INSERT OR REPLACE INTO audit_records (seq, id, recorded_at, kind, delivery_id, installation, repository, pr, sha, subject, actor, outcome, policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash) SELECT seq, id, recorded_at, 'merge', delivery_id, installation, repository, pr, sha, subject, actor, 'pass', policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash FROM audit_records WHERE seq = 2`,
 				`REPLACE INTO audit_records (seq, id, recorded_at, kind, delivery_id, installation, repository, pr, sha, subject, actor, outcome, policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash) SELECT seq, id, recorded_at, kind, delivery_id, installation, repository, pr, sha, subject, actor, 'pass', policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash FROM audit_records WHERE seq = 2`,
 				`INSERT OR REPLACE INTO audit_documents (digest, body) SELECT digest, '{"outcome":"pass"}' FROM audit_documents`,
+				// A new sequence number but the fact key of record 1: REPLACE would delete record 1.
+				`INSERT OR REPLACE INTO audit_records SELECT 99, 'new-id', recorded_at, kind, delivery_id, installation, repository, pr, sha, subject, actor, 'pass', policy_digest, policy_repo, policy_path, policy_ref, policy_blob_sha, facts_digest, decision_digest, prev_hash, hash, 'k1' FROM audit_records WHERE seq = 2`,
 				`INSERT OR REPLACE INTO audit_signatures SELECT seq, hash, public_key, 'AAAA' FROM audit_signatures`,
 			}
 		} else {

@@ -23,9 +23,12 @@ BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE from audit_signature
 -- the connection set recursive_triggers, which an attacker's connection would not). A
 -- BEFORE INSERT trigger runs before the conflict is resolved, whatever the connection:
 -- inserting over an existing record, document or signature is refused.
+-- Every unique key of audit_records is checked, fact_key (added by 00003, which always
+-- runs with this one: SQLite binds the trigger's column names when it fires) included: a
+-- REPLACE on a taken fact_key would delete that record.
 -- +goose StatementBegin
 CREATE TRIGGER audit_records_no_replace BEFORE INSERT ON audit_records
-WHEN EXISTS (SELECT 1 FROM audit_records WHERE seq = NEW.seq OR id = NEW.id)
+WHEN EXISTS (SELECT 1 FROM audit_records WHERE seq = NEW.seq OR id = NEW.id OR (NEW.fact_key <> '' AND fact_key = NEW.fact_key))
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: INSERT over an existing audit record refused'); END;
 -- +goose StatementEnd
 -- +goose StatementBegin
