@@ -296,3 +296,25 @@ func TestJiraBadCredentialsArePendingAndLoggedOnce(t *testing.T) {
 		t.Errorf("401s not counted:\n%s", grep(m, "foureyes_ticket"))
 	}
 }
+
+// A ServiceNow outbound REST message with the shared secret turns the check green at once.
+func TestServiceNowHookTurnsCheckGreen(t *testing.T) {
+	sn := ticketstest.NewServiceNow(t, ticketstest.Basic)
+	sn.Put(ticketstest.Change{Number: "CHG0000067", State: "-2", Approval: "requested", Type: "normal"})
+	h := e2etest.Start(t, e2etest.WithConfig(func(c *config.Config) {
+		c.Tickets.ServiceNow = config.ServiceNow{URL: sn.URL, Username: ticketstest.SNUser, Password: ticketstest.SNPassword,
+			WebhookSecret: ticketstest.SNHookSecret}
+		c.Tickets.PollInterval = config.Duration(time.Hour) // only the message can do it
+	}))
+	h.Repo.SetFile("main", ".github/foureyes.yml", serviceNowVerifyPolicy)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 67, Author: "alice", Title: "CHG0000067 rounding"})
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("failure"))
+	sn.Update("CHG0000067", func(c *ticketstest.Change) { c.Approval = "approved" })
+	if code := ticketstest.SendServiceNowHook(t, h.URL()+"/api/servicenow/hook", ticketstest.SNHookSecret, ticketstest.ServiceNowHookBody("CHG0000067")); code != http.StatusAccepted {
+		t.Fatalf("ServiceNow hook: %d", code)
+	}
+	run := h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+	if !strings.Contains(run.Output.Title+run.Output.Summary+run.Output.Text, "CHG0000067 is Scheduled") {
+		t.Errorf("check run: %+v", run.Output)
+	}
+}
