@@ -139,11 +139,7 @@ func regoMessages(v any) ([]regoMessage, error) {
 					return nil, fmt.Errorf("contains an object with unknown key %q (allowed: msg, evidence)", k)
 				}
 			}
-			ev, err := regoEvidence(x["evidence"])
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, regoMessage{msg: msg, evidence: ev})
+			out = append(out, regoMessage{msg: msg, evidence: regoEvidence(x["evidence"])})
 		default:
 			return nil, fmt.Errorf("contains %s; want a string or {msg, evidence}", jsonKind(it))
 		}
@@ -152,11 +148,13 @@ func regoMessages(v any) ([]regoMessage, error) {
 	return out, nil
 }
 
-func regoEvidence(v any) ([]Evidence, error) {
+// regoEvidence reads a deny or pending entry's evidence: anything that is not a string
+// or a {subject, sha, text} object is shown as its JSON.
+func regoEvidence(v any) []Evidence {
 	var items []any
 	switch x := v.(type) {
 	case nil:
-		return nil, nil
+		return nil
 	case []any:
 		items = x
 	default:
@@ -180,7 +178,7 @@ func regoEvidence(v any) ([]Evidence, error) {
 			out = append(out, Evidence{Kind: EvidenceRego, Text: compactJSON(x)})
 		}
 	}
-	return out, nil
+	return out
 }
 
 func jsonKind(v any) string {
