@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,9 +187,9 @@ func ParseJiraIssue(raw []byte) (policy.TicketSnapshot, error) {
 		n := strings.ToLower(strings.TrimSpace(name))
 		var target *string
 		switch {
-		case containsStr(plannedStartNames, n):
+		case slices.Contains(plannedStartNames, n):
 			target = &s.PlannedStart
-		case containsStr(plannedEndNames, n):
+		case slices.Contains(plannedEndNames, n):
 			target = &s.PlannedEnd
 		default:
 			continue
@@ -258,15 +259,6 @@ func ParseJiraApprovals(raw []byte) (out []policy.TicketApproval, last bool, n i
 		out = append(out, ap)
 	}
 	return out, a.IsLastPage, len(a.Values), nil
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // bounded cuts outside text that ends up in facts and reasons to a sane length, on one
