@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 )
@@ -34,6 +36,13 @@ type PolicyInputs struct {
 	// a repository without any policy gets ("neutral" or "failure").
 	Path    string `json:"path"`
 	Missing string `json:"missing"`
+}
+
+// InputsDigest names inputs that assemble to no policy (a policy error): "inputs:" and
+// the hex SHA-256 of their JSON. A policy_error record names it as its policy digest.
+func InputsDigest(in PolicyInputs) string {
+	sum := sha256.Sum256(in.JSON())
+	return "inputs:sha256:" + hex.EncodeToString(sum[:])
 }
 
 // JSON encodes the inputs for the store.

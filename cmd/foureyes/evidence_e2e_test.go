@@ -45,6 +45,14 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 			!strings.Contains(string(ds[len(ds)-1].Decision), "policy file change") || !strings.Contains(string(ds[len(ds)-1].Facts), `"policy_file"`) {
 			t.Fatalf("PR 8's decision has no policy file change rule: %+v", ds)
 		}
+		// A PR against a branch whose policy does not parse: a policy_error, re-performed
+		// from the file as read.
+		h.Repo.SetFile("release/1", ".github/foureyes.yml", "version: 1\nrules:\n  - name: [broken\n")
+		broken := h.OpenPR(e2etest.PRSpec{Number: 9, Author: "alice", BaseRef: "release/1"})
+		h.CheckRun(broken.HeadSHA, e2etest.Concluded("failure"))
+		if ds := h.Records(store.Filter{PR: 9, Kinds: []store.Kind{store.KindPolicyError}}); len(ds) == 0 || !strings.HasPrefix(ds[0].PolicyDigest, "inputs:") {
+			t.Fatalf("PR 9: no policy_error naming its inputs: %+v", ds)
+		}
 		run := h.Deploy("production", merge, "carol")
 		if ans := h.DeploymentAnswer(run, "production"); ans.State != "approved" {
 			t.Fatalf("deployment answer %+v", ans)
@@ -79,7 +87,7 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 			t.Fatalf("verify names no head: %s", out)
 		}
 		head := m[1]
-		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}, {"--pr", "8"}} {
+		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}, {"--pr", "8"}, {"--pr", "9"}} {
 			zip := filepath.Join(dir, "change"+args[0]+".zip")
 			out, code = runAuditCLI(t, append([]string{"audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--out", zip}, args...)...)
 			if code != 0 {

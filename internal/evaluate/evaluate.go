@@ -6,6 +6,7 @@ package evaluate
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -213,7 +214,16 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 		d := policy.ErrorDecision(loaded.Err)
 		out := report.CheckRun(d)
 		out.Conclusion = "failure" // a broken policy never lets a change through
-		return decided{Decision: d, Source: loaded.Source, Kind: store.KindPolicyError, output: out, baseline: loaded.Baseline}, nil
+		res := decided{Decision: d, Source: loaded.Source, Kind: store.KindPolicyError, output: out, baseline: loaded.Baseline}
+		var perrs policy.Errors
+		if errors.As(loaded.Err, &perrs) {
+			// A file that does not parse or merge: re-performable from the files as read
+			// (an unreadable org file is not: nothing was read).
+			inputs := loaded.Inputs
+			inputs.Missing = e.Missing
+			res.inputs, res.digest = &inputs, policy.InputsDigest(inputs)
+		}
+		return res, nil
 	}
 	pushes, err := e.Store.ListPushes(ctx, t.Owner+"/"+t.Repo, t.Number, pr.GetHead().GetRef())
 	if err != nil {

@@ -30,6 +30,20 @@ func Reperform(w Row, inputs []byte) (Reperformed, error) {
 		return out, err
 	}
 	p, err := in.Assemble()
+	if strings.HasPrefix(w.PolicyDigest, "inputs:") {
+		// A policy error: the inputs must be those recorded, and must fail as they did.
+		if policy.InputsDigest(in) != w.PolicyDigest {
+			return out, fmt.Errorf("the policy inputs are not those recorded (%s)", w.PolicyDigest)
+		}
+		if err == nil {
+			out.Again, out.Same = policy.OutcomeError, false
+			out.Decision = policy.Decision{Outcome: policy.Outcome("a valid policy"), Title: "the policy assembles without error"}
+			return out, nil
+		}
+		d := policy.ErrorDecision(err)
+		out.Decision, out.Again, out.Same = d, d.Outcome, sameJSON(d.JSON(), []byte(w.Decision))
+		return out, nil
+	}
 	if err != nil {
 		return out, fmt.Errorf("the policy does not assemble: %v", err)
 	}
@@ -69,7 +83,7 @@ func sameJSON(a, b []byte) bool {
 func reperformAll(files map[string][]byte, rows map[int64]Row, m PackageManifest, res *VerifyResult, bad func(string, ...any)) {
 	for _, seq := range m.ChangeRecords {
 		w, ok := rows[seq]
-		if !ok || w.Kind != string(store.KindPRDecision) || w.Decision == "" {
+		if !ok || (w.Kind != string(store.KindPRDecision) && w.Kind != string(store.KindPolicyError)) || w.Decision == "" {
 			continue
 		}
 		if w.PolicyDigest == "" {

@@ -48,7 +48,19 @@ func reperformStore(t *testing.T) (store.Store, store.ChainReader) {
 	missing := policy.DecidePR(policy.PRInput{Missing: "neutral", Path: in.Path, Facts: f})
 	_ = st.(store.PolicyTexts).PutPolicyText(ctx, policy.MissingDigest("neutral"),
 		policy.PolicyInputs{Format: policy.InputsFormat, Path: in.Path, Missing: "neutral", Files: []policy.PolicyFile{}}.JSON())
+	broken := policy.PolicyInputs{Format: policy.InputsFormat, Path: in.Path, Missing: "neutral",
+		Files: []policy.PolicyFile{{Role: policy.RoleRepo, Name: ".github/foureyes.yml", Text: "version: 1\nrules: {"}}}
+	_, berr := broken.Assemble()
+	if berr == nil {
+		t.Fatal("the broken policy assembles")
+	}
+	_ = st.(store.PolicyTexts).PutPolicyText(ctx, policy.InputsDigest(broken), broken.JSON())
+	perr := policy.ErrorDecision(berr)
+	forgedErr := perr
+	forgedErr.Title = "policy error: none"
 	for _, r := range []store.Record{
+		{Kind: store.KindPolicyError, Repository: "acme/pay", PR: 10, SHA: "h1", Outcome: "error", PolicyDigest: policy.InputsDigest(broken), Decision: perr.JSON()},
+		{Kind: store.KindPolicyError, Repository: "acme/pay", PR: 11, SHA: "h1", Outcome: "error", PolicyDigest: policy.InputsDigest(broken), Decision: forgedErr.JSON()},
 		{Kind: store.KindPRDecision, Repository: "acme/pay", PR: 7, SHA: "h1", Outcome: string(d.Outcome), PolicyDigest: p.Digest(), Facts: factsJSON, Decision: d.JSON()},
 		{Kind: store.KindPRDecision, Repository: "acme/pay", PR: 8, SHA: "h1", Outcome: string(forged.Outcome), PolicyDigest: p.Digest(), Facts: factsJSON, Decision: forged.JSON()},
 		{Kind: store.KindPRDecision, Repository: "acme/pay", PR: 9, SHA: "h1", Outcome: string(missing.Outcome), PolicyDigest: policy.MissingDigest("neutral"), Facts: factsJSON, Decision: missing.JSON()},
@@ -80,6 +92,8 @@ func TestReperformance(t *testing.T) {
 	}{
 		{name: "decision re-derived", pr: 7, reperformed: 1},
 		{name: "no policy: re-derived", pr: 9, reperformed: 1},
+		{name: "policy error: re-derived", pr: 10, reperformed: 1},
+		{name: "policy error recorded otherwise", pr: 11, reperformed: 1, want: "re-performed decision differs"},
 		{name: "a recorded decision the engine does not give", pr: 8, reperformed: 1, want: "re-performed decision differs"},
 		{name: "policy text changed", pr: 7, want: "not the recorded policy", tamper: func(f map[string][]byte) {
 			for name, b := range f {
