@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/foureyes/foureyes/internal/backtest"
 	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/policy"
 )
 
 // regoFilePolicy names a Rego module on the branch the policy is read from.
@@ -103,5 +107,35 @@ func TestRegoBrokenModuleInPRFails(t *testing.T) {
 	}
 	if !slices.Contains(paths, ".github/foureyes/authors.rego:3") {
 		t.Fatalf("want an annotation at the module's line 3, got %v", paths)
+	}
+}
+
+// A change merged through the real server is backtested from what the server recorded:
+// the merge record names the merged head, whose last decision carries the facts.
+func TestBacktestFromServerRecords(t *testing.T) {
+	h := strictHarness(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 46, Author: "alice"})
+	h.PassBuild(pr.HeadSHA)
+	h.Approve(46, "bob")
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+	h.MergePR(46, "alice")
+	h.WaitIdle()
+
+	candidate, err := policy.Parse("candidate.yml", []byte("version: 1\nrules:\n  - name: two approvers\n    rego:\n      module: |\n"+
+		"        package two\n        approvers := {r.user | some r in input.reviews; r.state == \"APPROVED\"}\n"+
+		"        deny contains sprintf(\"needs 2 approvers, has %d\", [count(approvers)]) if count(approvers) < 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := e2etest.Owner + "/" + e2etest.RepoName
+	since, until := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	changes, _, err := backtest.FromAudit(context.Background(), h.Store, repo, since, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := backtest.Run(candidate, repo, since, until, changes, "")
+	if len(r.Results) != 1 || r.Failed != 1 || r.Results[0].PR != 46 || r.Results[0].Recorded != "pass" ||
+		r.Results[0].Decision.Title != "needs 2 approvers, has 1" {
+		t.Fatalf("report %+v", r)
 	}
 }
