@@ -5,6 +5,7 @@ package ghclient
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -120,6 +121,9 @@ func MiddlewareWithBudget(m *metrics.Metrics, budget *Budget) githubapp.ClientMi
 			if m != nil {
 				m.GitHubRequests.WithLabelValues(Route(req.Method, req.URL.Path), status).Inc()
 			}
+			if resp != nil && resp.Body != nil && req.Method == http.MethodGet && !fromCache {
+				resp.Body = &drainOnClose{ReadCloser: resp.Body}
+			}
 			if c, ok := req.Context().Value(counterKey{}).(*Counter); ok {
 				if notModified {
 					c.notModified.Add(1)
@@ -186,4 +190,20 @@ func isHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// drainOnClose reads what is left of an answer before closing it. go-github decodes JSON
+// without reading to the end of the body, and httpcache stores an answer only when its
+// body reaches EOF: without draining, a list of more than a couple of items was never
+// cached, so the next read of it was never conditional and always charged.
+type drainOnClose struct {
+	io.ReadCloser
+}
+
+// maxDrain bounds what Close reads of an abandoned answer.
+const maxDrain = 4 << 20
+
+func (d *drainOnClose) Close() error {
+	_, _ = io.CopyN(io.Discard, d.ReadCloser, maxDrain)
+	return d.ReadCloser.Close()
 }
