@@ -189,7 +189,16 @@ func newPolicyEvalCmd() *cobra.Command {
 			if deployment {
 				return evalDeployment(stdout, p, dfacts, format)
 			}
-			d := policy.Evaluate(p, facts)
+			var baseline *policy.Policy
+			if baselineFile != "" && facts.PolicyFile != nil {
+				// A changed policy file in the facts is validated against the baseline.
+				if data, err := os.ReadFile(baselineFile); err == nil {
+					if b, err := policy.Parse(baselineFile, data); err == nil {
+						baseline, _ = evaluate.AttachRegoFromDisk(baselineFile, b)
+					}
+				}
+			}
+			d := policy.DecidePR(policy.PRInput{Policy: p, Baseline: baseline, Missing: policy.MissingNeutral, Facts: facts})
 			fmt.Fprint(stdout, render(d))
 			switch d.Outcome {
 			case policy.OutcomePass:

@@ -127,6 +127,14 @@ func Summarize(recs []store.ChainRecord, m PackageManifest) (Summary, error) {
 				}
 			}
 		}
+		for _, k := range sortedKeys(last.Tickets) {
+			t := last.Tickets[k]
+			line := t.Key + " (" + t.System + ": " + t.Read
+			if t.Status != "" {
+				line += ", " + t.Status
+			}
+			s.Tickets = appendOnce(s.Tickets, line+")")
+		}
 		for _, r := range last.Reviews {
 			if r.State == "APPROVED" {
 				s.Approvals = append(s.Approvals, Approval{User: r.User, SHA: r.CommitID, At: r.SubmittedAt, Counted: counted[r.User+"@"+r.CommitID]})
