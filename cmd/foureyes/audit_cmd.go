@@ -59,6 +59,9 @@ type chainStore interface {
 // is an error: creating an empty log there would "verify" nothing.
 func openAuditStore(cmd *cobra.Command) (chainStore, string, error) {
 	dsn, _ := cmd.Flags().GetString("store")
+	if dsn == "" {
+		dsn = defaultStoreDSN() // $FOUREYES_STORE_DSN, else ./foureyes.db (not a flag default: the help says it once)
+	}
 	driver := os.Getenv("FOUREYES_STORE_DRIVER") // "" with --store: guessed from the DSN
 	if cmd.Flags().Changed("store") {
 		driver = ""
