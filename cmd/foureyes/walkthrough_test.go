@@ -18,7 +18,8 @@ import (
 // binary as the README says, run its version and policy examples with the exit codes it
 // promises, start `serve` once (it writes the store, the signing key and, after setup,
 // the credentials into the clone) and check `git status` shows none of them. It builds
-// the binary, so it is skipped with -short; the whole run is bounded by two minutes.
+// the binary, so it is skipped with -short; the whole run is bounded by two minutes. It
+// clones the committed HEAD (what CI checks out): uncommitted changes are not in it.
 func TestNewUserWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary in a fresh clone")
