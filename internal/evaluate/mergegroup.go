@@ -39,9 +39,10 @@ func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner,
 		return fmt.Errorf("installation client %d: %w", installationID, err)
 	}
 	gf := policy.MergeGroupFacts{HeadSHA: g.HeadSHA, PRs: []policy.GroupPR{}, Unattributed: []string{}}
-	named := map[int]bool{}
+	named := map[int]bool{}    // every PR named anywhere
+	explicit := map[int]bool{} // named by the queue ref or the head commit
 	for _, n := range MergeGroupPRs(g.HeadRef, g.HeadMessage) {
-		named[n] = true
+		named[n], explicit[n] = true, true
 	}
 	commits, incomplete, err := groupCommits(ctx, client, owner, repo, g)
 	if err != nil {
@@ -61,12 +62,19 @@ func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner,
 	}
 	sort.Ints(prs)
 	judged := map[string]bool{} // commits of the group's PRs
+	evaluated := map[int]bool{}
 	for _, n := range prs {
 		t := Target{InstallationID: installationID, Owner: owner, Repo: repo, Number: n, DeliveryIDs: []string{deliveryID}}
 		pr, _, err := client.PullRequests.Get(ctx, owner, repo, n)
 		if err != nil {
 			return fmt.Errorf("get pull request %s/%s#%d of merge group %s: %w", owner, repo, n, g.HeadSHA, err)
 		}
+		if !explicit[n] && pr.GetState() != "open" {
+			// A commit message names a closed PR ("Fix (#12)" cherry-picked from an old
+			// squash): it is not queued. Its commit must be accounted for otherwise.
+			continue
+		}
+		evaluated[n] = true
 		d, err := e.decide(ctx, client, t, pr)
 		if err != nil {
 			return err
@@ -83,7 +91,11 @@ func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner,
 		gf.PRs = append(gf.PRs, policy.GroupPR{Number: n, Title: pr.GetTitle(), HeadSHA: pr.GetHead().GetSHA(), Decision: d.Decision})
 	}
 	for _, c := range commits {
-		if len(namedBy[c.GetSHA()]) == 0 && !judged[c.GetSHA()] {
+		ok := judged[c.GetSHA()]
+		for _, n := range namedBy[c.GetSHA()] {
+			ok = ok || evaluated[n]
+		}
+		if !ok {
 			gf.Unattributed = append(gf.Unattributed, c.GetSHA())
 		}
 	}
