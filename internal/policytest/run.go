@@ -40,7 +40,7 @@ type Summary struct {
 var ErrNothingToTest = errors.New("no Rego test rules and no *_test.yml case files found")
 
 // Run finds, under dir, every .rego file (run as Rego unit tests together) and every
-// case file (*_test.yml or *_test.yaml), and runs them. An error is a directory that
+// case file (*_test.yml, *.test.yml, or .yaml), and runs them. An error is a directory that
 // cannot be read, a module or case file that does not parse, or nothing to test; test
 // failures are in the Summary.
 func Run(ctx context.Context, dir string, timeout time.Duration) (Summary, error) {
@@ -64,7 +64,7 @@ func Run(ctx context.Context, dir string, timeout time.Duration) (Summary, error
 				return err
 			}
 			modules[path] = string(b)
-		case strings.HasSuffix(n, "_test.yml") || strings.HasSuffix(n, "_test.yaml"):
+		case isCaseFile(n):
 			caseFiles = append(caseFiles, path)
 		}
 		return nil
@@ -131,6 +131,16 @@ func (s Summary) Line() string {
 	return line + fmt.Sprintf(" (%d Rego tests, %d cases)", s.RegoTests, s.Cases)
 }
 
+// isCaseFile says whether a file name is a YAML case file: *_test.yml, *.test.yml (or .yaml).
+func isCaseFile(name string) bool {
+	for _, suffix := range []string{"_test.yml", "_test.yaml", ".test.yml", ".test.yaml"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
 func hasTests(modules map[string]string) bool {
 	for _, src := range modules {
 		if strings.Contains(src, "test_") {
@@ -140,16 +150,20 @@ func hasTests(modules map[string]string) bool {
 	return false
 }
 
-// caseFile is the YAML of a case file: paths are relative to the case file.
+// testCase is one YAML-driven case: paths are relative to the case file.
+type testCase struct {
+	Name     string `yaml:"name"`
+	Policy   string `yaml:"policy"`
+	Baseline string `yaml:"baseline"`
+	Facts    string `yaml:"facts"`
+	Outcome  string `yaml:"outcome"` // pass, fail, pending or error
+	Title    string `yaml:"title"`   // optional: the decision's title must contain it
+}
+
+// caseFile is the YAML of a case file: a list of cases, or one case at the top level.
 type caseFile struct {
-	Cases []struct {
-		Name     string `yaml:"name"`
-		Policy   string `yaml:"policy"`
-		Baseline string `yaml:"baseline"`
-		Facts    string `yaml:"facts"`
-		Outcome  string `yaml:"outcome"` // pass, fail, pending or error
-		Title    string `yaml:"title"`   // optional: the decision's title must contain it
-	} `yaml:"cases"`
+	Cases    []testCase `yaml:"cases"`
+	testCase `yaml:",inline"`
 }
 
 func runCaseFile(file string) ([]Result, error) {
@@ -166,6 +180,12 @@ func runCaseFile(file string) ([]Result, error) {
 	var node yaml.Node
 	_ = yaml.Unmarshal(data, &node)
 	lines := caseLines(&node)
+	if len(cf.Cases) == 0 && cf.Policy != "" { // a file that is one case
+		cf.Cases, lines = []testCase{cf.testCase}, []int{1}
+		if cf.Cases[0].Name == "" {
+			cf.Cases[0].Name = filepath.Base(file)
+		}
+	}
 	dir := filepath.Dir(file)
 	var out []Result
 	for i, c := range cf.Cases {

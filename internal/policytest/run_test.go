@@ -46,4 +46,10 @@ func TestRunErrors(t *testing.T) {
 	if err != nil || s.Failed != 0 || s.Passed != 1 {
 		t.Fatalf("err %v, %s %+v", err, s.Line(), s.Results)
 	}
+	// One case per file, at the top level.
+	os.WriteFile(filepath.Join(dir, "single.test.yml"), []byte("policy: p.yml\nfacts: f.json\noutcome: pass\n"), 0o644)
+	s, err = Run(context.Background(), dir, time.Second)
+	if err != nil || s.Cases != 2 || s.Failed != 1 || !strings.Contains(s.Results[0].Reason, "outcome error, want pass") || s.Results[0].Name != "single.test.yml" {
+		t.Fatalf("err %v, %s %+v", err, s.Line(), s.Results)
+	}
 }
