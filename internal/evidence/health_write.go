@@ -26,10 +26,8 @@ func WriteHealth(ctx context.Context, w io.Writer, src store.ChainReader, q Heal
 		now = q.Now
 	}
 	var recs []store.Record
-	err := src.ScanChain(ctx, 1, false, func(c store.ChainRecord) error {
-		if c.Kind == KindControlHealth {
-			recs = append(recs, c.Record)
-		}
+	err := src.QueryChain(ctx, store.Filter{Kinds: []store.Kind{KindControlHealth}}, func(c store.ChainRecord) error {
+		recs = append(recs, c.Record)
 		return nil
 	})
 	if err != nil {

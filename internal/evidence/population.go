@@ -91,25 +91,40 @@ func IsDirectPush(r store.Record) bool {
 // LoadPopulation reads the changes of the period from the chain, up to its head when the
 // read starts: merges and direct pushes recorded in [Since, Until), then the strata from
 // every record of those changes up to the head (a deployment after the period still
-// marks the change as deployed).
+// marks the change as deployed). Records are streamed: memory holds the changes, not the
+// chain.
 func LoadPopulation(ctx context.Context, src store.ChainReader, q PopulationQuery) (Population, error) {
 	p := Population{Query: q}
 	var err error
 	if p.HeadSeq, p.HeadHash, err = src.Head(ctx); err != nil {
 		return Population{}, err
 	}
-	var recs []store.Record
-	err = src.ScanChain(ctx, 1, false, func(c store.ChainRecord) error {
-		if c.Seq > p.HeadSeq {
-			return nil
+	b := newPopulationBuilder(q)
+	f := store.Filter{Since: q.Since, Until: q.Until, Kinds: []store.Kind{store.KindMerge, store.KindViolation}}
+	if len(q.Repos) == 1 {
+		f.Repo = q.Repos[0]
+	}
+	err = src.QueryChain(ctx, f, func(c store.ChainRecord) error {
+		if c.Seq <= p.HeadSeq {
+			b.candidate(c.Record)
 		}
-		recs = append(recs, c.Record)
 		return nil
 	})
 	if err != nil {
 		return Population{}, err
 	}
-	p.Changes = BuildPopulation(recs, q)
+	if len(b.out) > 0 {
+		err = src.ScanChain(ctx, 1, false, func(c store.ChainRecord) error {
+			if c.Seq <= p.HeadSeq {
+				b.mark(c.Record)
+			}
+			return nil
+		})
+		if err != nil {
+			return Population{}, err
+		}
+	}
+	p.Changes = b.changes()
 	p.Size = len(p.Changes)
 	p.Digest = PopulationDigest(p.Changes)
 	return p, nil
@@ -118,83 +133,102 @@ func LoadPopulation(ctx context.Context, src store.ChainReader, q PopulationQuer
 // BuildPopulation is the population of q among recs (in sequence order): the pure part
 // of LoadPopulation.
 func BuildPopulation(recs []store.Record, q PopulationQuery) []Change {
-	var out []Change
-	seen := map[string]bool{}
-	inPeriod := func(t time.Time) bool {
-		return (q.Since.IsZero() || !t.Before(q.Since)) && (q.Until.IsZero() || t.Before(q.Until))
+	b := newPopulationBuilder(q)
+	for _, r := range recs {
+		b.candidate(r)
 	}
 	for _, r := range recs {
-		if !q.covers(r.Repository) || !inPeriod(r.RecordedAt) {
-			continue
-		}
-		var c Change
-		switch {
-		case r.Kind == store.KindMerge:
-			c = Change{Kind: ChangeMerge, Repository: r.Repository, PR: r.PR, SHA: r.SHA}
-		case IsDirectPush(r):
-			c = Change{Kind: ChangeDirectPush, Repository: r.Repository, SHA: r.SHA}
-		default:
-			continue
-		}
-		if seen[c.Key()] {
-			continue // a redelivered merge: the first record counts
-		}
-		seen[c.Key()] = true
-		c.Actor, c.At, c.Seq, c.Hash = r.Actor, r.RecordedAt, r.Seq, r.Hash
-		out = append(out, c)
+		b.mark(r)
 	}
-	index := map[[2]string][]int{} // (repo, "#pr" or "@sha") -> changes
-	for i, c := range out {
-		if c.PR != 0 {
-			k := [2]string{c.Repository, "#" + strconv.Itoa(c.PR)}
-			index[k] = append(index[k], i)
-		}
-		k := [2]string{c.Repository, "@" + c.SHA}
-		index[k] = append(index[k], i)
+	return b.changes()
+}
+
+// populationBuilder collects the changes of a period (candidate, in sequence order), then
+// marks their strata from every record (mark, in sequence order).
+type populationBuilder struct {
+	q     PopulationQuery
+	out   []Change
+	seen  map[string]bool
+	index map[[2]string][]int // (repo, "#pr" or "@sha") -> changes
+	marks []map[string]bool
+}
+
+func newPopulationBuilder(q PopulationQuery) *populationBuilder {
+	return &populationBuilder{q: q, seen: map[string]bool{}, index: map[[2]string][]int{}}
+}
+
+func (b *populationBuilder) candidate(r store.Record) {
+	q := b.q
+	if !q.covers(r.Repository) || (!q.Since.IsZero() && r.RecordedAt.Before(q.Since)) || (!q.Until.IsZero() && !r.RecordedAt.Before(q.Until)) {
+		return
 	}
-	marks := make([]map[string]bool, len(out))
-	for i, c := range out {
-		marks[i] = map[string]bool{}
-		if c.Kind == ChangeDirectPush {
-			marks[i][StratumViolation] = true
-		}
-		if isWeekend(c.At) {
-			marks[i][StratumWeekend] = true
-		}
+	var c Change
+	switch {
+	case r.Kind == store.KindMerge:
+		c = Change{Kind: ChangeMerge, Repository: r.Repository, PR: r.PR, SHA: r.SHA}
+	case IsDirectPush(r):
+		c = Change{Kind: ChangeDirectPush, Repository: r.Repository, SHA: r.SHA}
+	default:
+		return
 	}
-	for _, r := range recs {
-		var hits []int
-		if r.PR != 0 {
-			hits = append(hits, index[[2]string{r.Repository, "#" + strconv.Itoa(r.PR)}]...)
-		}
-		if r.SHA != "" {
-			hits = append(hits, index[[2]string{r.Repository, "@" + r.SHA}]...)
-		}
-		for _, i := range hits {
-			switch r.Kind {
-			case store.KindViolation:
-				marks[i][StratumViolation] = true
-			case KindEmergency:
-				marks[i][StratumEmergency] = true
-			case store.KindDeploymentDecision, store.KindDeploymentEvent:
-				if r.Kind == store.KindDeploymentDecision {
-					marks[i][StratumDeployment] = true
-				}
-				if isWeekend(r.RecordedAt) {
-					marks[i][StratumWeekend] = true
-				}
+	if b.seen[c.Key()] {
+		return // a redelivered merge: the first record counts
+	}
+	b.seen[c.Key()] = true
+	c.Actor, c.At, c.Seq, c.Hash = r.Actor, r.RecordedAt, r.Seq, r.Hash
+	i := len(b.out)
+	b.out = append(b.out, c)
+	if c.PR != 0 {
+		k := [2]string{c.Repository, "#" + strconv.Itoa(c.PR)}
+		b.index[k] = append(b.index[k], i)
+	}
+	k := [2]string{c.Repository, "@" + c.SHA}
+	b.index[k] = append(b.index[k], i)
+	m := map[string]bool{}
+	if c.Kind == ChangeDirectPush {
+		m[StratumViolation] = true
+	}
+	if isWeekend(c.At) {
+		m[StratumWeekend] = true
+	}
+	b.marks = append(b.marks, m)
+}
+
+func (b *populationBuilder) mark(r store.Record) {
+	var hits []int
+	if r.PR != 0 {
+		hits = append(hits, b.index[[2]string{r.Repository, "#" + strconv.Itoa(r.PR)}]...)
+	}
+	if r.SHA != "" {
+		hits = append(hits, b.index[[2]string{r.Repository, "@" + r.SHA}]...)
+	}
+	for _, i := range hits {
+		switch r.Kind {
+		case store.KindViolation:
+			b.marks[i][StratumViolation] = true
+		case KindEmergency:
+			b.marks[i][StratumEmergency] = true
+		case store.KindDeploymentDecision, store.KindDeploymentEvent:
+			if r.Kind == store.KindDeploymentDecision {
+				b.marks[i][StratumDeployment] = true
+			}
+			if isWeekend(r.RecordedAt) {
+				b.marks[i][StratumWeekend] = true
 			}
 		}
 	}
-	for i := range out {
-		out[i].Strata = []string{}
+}
+
+func (b *populationBuilder) changes() []Change {
+	for i := range b.out {
+		b.out[i].Strata = []string{}
 		for _, s := range AllStrata {
-			if marks[i][s] {
-				out[i].Strata = append(out[i].Strata, s)
+			if b.marks[i][s] {
+				b.out[i].Strata = append(b.out[i].Strata, s)
 			}
 		}
 	}
-	return out
+	return b.out
 }
 
 func isWeekend(t time.Time) bool {

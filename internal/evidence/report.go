@@ -114,116 +114,160 @@ func BuildReport(ctx context.Context, src store.ChainReader, q ReportQuery) (Rep
 		rep.Chain = ChainStatus{Verified: true, Records: res.Records, HeadSeq: res.HeadSeq, HeadHash: res.Head,
 			Signatures: int(res.Signatures), SigningKey: res.SigningKey}
 	}
-	var recs []store.Record
-	err = src.ScanChain(ctx, 1, true, func(c store.ChainRecord) error {
+	b := newReportBuilder(&rep)
+	// What annotates the period's records (review notes, follow-up reviews) and the
+	// control health intervals, then the period itself: streamed, never the whole chain.
+	err = src.QueryChain(ctx, store.Filter{Kinds: []store.Kind{KindReviewNote, KindPIR, KindControlHealth}}, func(c store.ChainRecord) error {
 		if c.Seq <= rep.Chain.HeadSeq {
-			recs = append(recs, c.Record)
+			b.annotation(c.Record)
 		}
 		return nil
 	})
 	if err != nil {
 		return Report{}, err
 	}
-	end := rep.GeneratedAt
-	if len(recs) > 0 && recs[len(recs)-1].RecordedAt.After(end) {
-		end = recs[len(recs)-1].RecordedAt
+	err = src.QueryChain(ctx, store.Filter{Since: q.Since, Until: q.Until}, func(c store.ChainRecord) error {
+		if c.Seq <= rep.Chain.HeadSeq {
+			b.add(c.Record)
+		}
+		return nil
+	})
+	if err != nil {
+		return Report{}, err
 	}
-	buildReport(&rep, recs, end)
+	b.finish(rep.GeneratedAt)
 	return rep, nil
 }
 
+// buildReport fills rep from recs (in sequence order): the pure part of BuildReport.
 func buildReport(rep *Report, recs []store.Record, end time.Time) {
-	q := rep.Query
-	scope := PopulationQuery{Since: q.Since, Until: q.Until, Org: q.Org}
-	in := func(r store.Record) bool {
-		return scope.covers(r.Repository) && (q.Since.IsZero() || !r.RecordedAt.Before(q.Since)) &&
-			(q.Until.IsZero() || r.RecordedAt.Before(q.Until))
-	}
-	counts := map[string]int{}
-	notes := map[string][]Note{}
-	pirs := map[string][]Event{}
+	b := newReportBuilder(rep)
 	for _, r := range recs {
-		switch r.Kind {
-		case KindReviewNote:
-			var body map[string]any
-			_ = json.Unmarshal(r.Facts, &body)
-			text, _ := body["text"].(string)
-			notes[r.Subject] = append(notes[r.Subject], Note{Seq: r.Seq, At: r.RecordedAt, Author: r.Actor, Disposition: r.Outcome, Text: text})
-		case KindPIR:
-			k := r.Repository + "#" + strconv.Itoa(r.PR)
-			pirs[k] = append(pirs[k], eventOf(r))
-		}
+		b.annotation(r)
 	}
-	envs := map[string]*EnvironmentTot{}
-	seenMerge := map[string]bool{}
 	for _, r := range recs {
-		if !in(r) {
-			continue
+		b.add(r)
+	}
+	b.finish(end)
+}
+
+// reportBuilder makes a report from the records that annotate others (annotation), then
+// the records of the period (add), each in sequence order.
+type reportBuilder struct {
+	rep       *Report
+	scope     PopulationQuery
+	counts    map[string]int
+	notes     map[string][]Note
+	pirs      map[string][]Event
+	health    []store.Record
+	envs      map[string]*EnvironmentTot
+	seenMerge map[string]bool
+}
+
+func newReportBuilder(rep *Report) *reportBuilder {
+	return &reportBuilder{rep: rep, scope: PopulationQuery{Since: rep.Query.Since, Until: rep.Query.Until, Org: rep.Query.Org},
+		counts: map[string]int{}, notes: map[string][]Note{}, pirs: map[string][]Event{}, envs: map[string]*EnvironmentTot{},
+		seenMerge: map[string]bool{}}
+}
+
+func (b *reportBuilder) annotation(r store.Record) {
+	switch r.Kind {
+	case KindReviewNote:
+		var body map[string]any
+		_ = json.Unmarshal(r.Facts, &body)
+		text, _ := body["text"].(string)
+		b.notes[r.Subject] = append(b.notes[r.Subject], Note{Seq: r.Seq, At: r.RecordedAt, Author: r.Actor, Disposition: r.Outcome, Text: text})
+	case KindPIR:
+		k := r.Repository + "#" + strconv.Itoa(r.PR)
+		b.pirs[k] = append(b.pirs[k], eventOf(r))
+	case KindControlHealth:
+		b.health = append(b.health, r)
+	}
+}
+
+func (b *reportBuilder) add(r store.Record) {
+	q := b.rep.Query
+	if !b.scope.covers(r.Repository) || (!q.Since.IsZero() && r.RecordedAt.Before(q.Since)) || (!q.Until.IsZero() && !r.RecordedAt.Before(q.Until)) {
+		return
+	}
+	rep := b.rep
+	b.counts[string(r.Kind)]++
+	switch {
+	case r.Kind == store.KindMerge:
+		k := r.Repository + "#" + strconv.Itoa(r.PR) + "@" + r.SHA
+		if b.seenMerge[k] {
+			return
 		}
-		counts[string(r.Kind)]++
-		switch {
-		case r.Kind == store.KindMerge:
-			k := r.Repository + "#" + strconv.Itoa(r.PR) + "@" + r.SHA
-			if seenMerge[k] {
-				continue
+		b.seenMerge[k] = true
+		rep.Merges++
+		if r.Outcome == "pass" {
+			rep.MergedWithPass++
+		}
+	case r.Kind == store.KindViolation:
+		ex := Exception{Event: eventOf(r), Repository: r.Repository, PR: r.PR, What: "merge violation", Notes: nonNil(b.notes["seq:"+strconv.FormatInt(r.Seq, 10)])}
+		if IsDirectPush(r) {
+			ex.What = "direct push"
+		}
+		var d struct {
+			Violation string `json:"violation"`
+			Reason    string `json:"reason"`
+		}
+		if json.Unmarshal(r.Facts, &d) == nil {
+			ex.Detail = strings.TrimSpace(d.Violation + " " + d.Reason)
+		}
+		if ex.Detail == "" && IsDirectPush(r) {
+			var pd struct {
+				Reason string `json:"reason"`
 			}
-			seenMerge[k] = true
-			rep.Merges++
-			if r.Outcome == "pass" {
-				rep.MergedWithPass++
+			if json.Unmarshal(r.Decision, &pd) == nil {
+				ex.Detail = pd.Reason
 			}
-		case r.Kind == store.KindViolation:
-			ex := Exception{Event: eventOf(r), Repository: r.Repository, PR: r.PR, What: "merge violation", Notes: nonNil(notes["seq:"+strconv.FormatInt(r.Seq, 10)])}
-			if IsDirectPush(r) {
-				ex.What = "direct push"
-			}
-			var d struct {
-				Violation string   `json:"violation"`
-				Reason    string   `json:"reason"`
-				Commits   []string `json:"commits"`
-			}
-			if json.Unmarshal(r.Facts, &d) == nil {
-				ex.Detail = strings.TrimSpace(d.Violation + " " + d.Reason)
-			}
-			rep.Exceptions = append(rep.Exceptions, ex)
-		case r.Kind == KindEmergency:
-			var d map[string]any
-			_ = json.Unmarshal(r.Facts, &d)
-			e := Emergency{Event: eventOf(r), Repository: r.Repository, PR: r.PR, Reviews: nonNil(pirs[r.Repository+"#"+strconv.Itoa(r.PR)])}
-			e.Reference, _ = d["reference"].(string)
-			e.Reason, _ = d["reason"].(string)
-			rep.Emergencies = append(rep.Emergencies, e)
-		case r.Kind == store.KindDeploymentDecision:
-			env := r.Subject
-			if i := strings.Index(env, "env:"); i >= 0 {
-				env = env[i+len("env:"):]
-			}
-			t := envs[env]
-			if t == nil {
-				t = &EnvironmentTot{Environment: env}
-				envs[env] = t
-			}
-			switch r.Outcome {
-			case "approved":
-				t.Approved++
-			case "rejected":
-				t.Rejected++
-			default:
-				t.Other++
-			}
+		}
+		rep.Exceptions = append(rep.Exceptions, ex)
+	case r.Kind == KindEmergency:
+		var d map[string]any
+		_ = json.Unmarshal(r.Facts, &d)
+		e := Emergency{Event: eventOf(r), Repository: r.Repository, PR: r.PR, Reviews: nonNil(b.pirs[r.Repository+"#"+strconv.Itoa(r.PR)])}
+		e.Reference, _ = d["reference"].(string)
+		e.Reason, _ = d["reason"].(string)
+		rep.Emergencies = append(rep.Emergencies, e)
+	case r.Kind == store.KindDeploymentDecision:
+		env := r.Subject
+		if i := strings.Index(env, "env:"); i >= 0 {
+			env = env[i+len("env:"):]
+		}
+		t := b.envs[env]
+		if t == nil {
+			t = &EnvironmentTot{Environment: env}
+			b.envs[env] = t
+		}
+		switch r.Outcome {
+		case "approved":
+			t.Approved++
+		case "rejected":
+			t.Rejected++
+		default:
+			t.Other++
 		}
 	}
-	for _, k := range sortedKeys(counts) {
-		rep.Counts = append(rep.Counts, KindCount{Kind: k, Count: counts[k]})
+}
+
+func (b *reportBuilder) finish(end time.Time) {
+	rep, q := b.rep, b.rep.Query
+	for _, k := range sortedKeys(b.counts) {
+		rep.Counts = append(rep.Counts, KindCount{Kind: k, Count: b.counts[k]})
 	}
 	if rep.Merges > 0 {
 		rep.PassPercent = float64(rep.MergedWithPass) * 100 / float64(rep.Merges)
 	}
-	for _, k := range sortedKeys(envs) {
-		rep.Deployments = append(rep.Deployments, *envs[k])
+	for _, k := range sortedKeys(b.envs) {
+		rep.Deployments = append(rep.Deployments, *b.envs[k])
+	}
+	if n := len(b.health); n > 0 && b.health[n-1].RecordedAt.After(end) {
+		end = b.health[n-1].RecordedAt
 	}
 	rep.Counts, rep.Exceptions, rep.Emergencies, rep.Deployments = nonNil(rep.Counts), nonNil(rep.Exceptions), nonNil(rep.Emergencies), nonNil(rep.Deployments)
-	rep.Health = nonNil(HealthIntervals(recs, q.Since, q.Until, end, q.Org))
+	rep.Health = nonNil(HealthIntervals(b.health, q.Since, q.Until, end, q.Org))
 	sort.SliceStable(rep.Exceptions, func(i, j int) bool { return rep.Exceptions[i].Seq < rep.Exceptions[j].Seq })
 }
 
