@@ -95,6 +95,9 @@ func TestRegoEvidence(t *testing.T) {
 }
 
 func TestRegoTimeoutFailsClosed(t *testing.T) {
+	if RegoTimeout() != 100*time.Millisecond {
+		t.Fatalf("default timeout %s, want 100ms", RegoTimeout())
+	}
 	SetRegoTimeout(20 * time.Millisecond)
 	defer SetRegoTimeout(0)
 	loop := "package p\ndeny contains \"never\" if {\n  some i in numbers.range(1, 100000)\n  some j in numbers.range(1, 100000)\n  i * j < 0\n}"
