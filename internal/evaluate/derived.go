@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/foureyes/foureyes/policy"
 )
@@ -237,4 +238,36 @@ func (e *Evaluator) getPR(ctx context.Context, client *github.Client, t Target) 
 		return nil, fmt.Errorf("get pull request %s/%s#%d: %w", t.Owner, t.Repo, t.Number, err)
 	}
 	return pr, nil
+}
+
+// confirm reads again, at once, what a green first pass took from webhooks: the PR, and
+// the reviews and check results of its head unless the first pass read them itself (f).
+// It returns the PR as GitHub has it and what the confirming pass may use.
+func (e *Evaluator) confirm(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, kn known, f *policy.Facts) (*github.PullRequest, *known, error) {
+	conf := kn.confirmation(f)
+	var fresh *github.PullRequest
+	grp, gctx := errgroup.WithContext(ctx)
+	grp.Go(func() error {
+		var err error
+		fresh, err = e.getPR(gctx, client, t)
+		return err
+	})
+	if conf.reviews == nil {
+		grp.Go(func() error {
+			rs, _, err := e.Gatherer.Reviews(gctx, client, t.Owner, t.Repo, t.Number)
+			conf.reviews = &rs
+			return err
+		})
+	}
+	if conf.checks == nil {
+		grp.Go(func() error {
+			cs, _, err := e.Gatherer.CheckResults(gctx, client, t.Owner, t.Repo, pr.GetHead().GetSHA())
+			conf.checks = &cs
+			return err
+		})
+	}
+	if err := grp.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return fresh, conf, nil
 }

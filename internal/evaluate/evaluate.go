@@ -146,11 +146,13 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 		// Never green from webhook-derived state alone: read the PR, its reviews and its
 		// check results again and decide from that read.
 		e.Metrics.Confirmations.Inc()
-		t.kn = kn.confirmation(d.Facts)
 		head := pr.GetHead().GetSHA()
-		if pr, err = e.getPR(ctx, client, t); err != nil {
+		if pr, t.kn, err = e.confirm(ctx, client, t, pr, kn, d.Facts); err != nil {
 			e.forgetState(full, t.Number)
 			return Result{}, err
+		}
+		if pr.GetHead().GetSHA() != head {
+			t.kn = &known{} // pushed meanwhile: read everything of the new head
 		}
 		if err := e.rememberPR(ctx, t, pr); err != nil {
 			return Result{}, err
@@ -159,9 +161,6 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 			e.Forget(full, t.Number)
 			e.forgetState(full, t.Number)
 			return Result{PR: pr}, nil
-		}
-		if pr.GetHead().GetSHA() != head {
-			t.kn = &known{} // pushed meanwhile: read everything of the new head
 		}
 		if d, err = e.decide(ctx, client, t, pr); err != nil {
 			e.forgetState(full, t.Number)

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/google/go-github/v60/github"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/foureyes/foureyes/policy"
 )
@@ -29,26 +30,43 @@ func (g *Gatherer) CheckResults(ctx context.Context, client *github.Client, owne
 // anyone with write access can post one: the policy takes the latest per context and can
 // pin the creator; dropping older ones here would hide that history from the evidence.
 func checkResults(ctx context.Context, client *github.Client, owner, repo, sha string, st *Stats) ([]policy.Check, error) {
-	latest := "latest"
-	var runs []*github.CheckRun
-	opt := &github.ListCheckRunsOptions{Filter: &latest, ListOptions: github.ListOptions{PerPage: perPage}}
-	for {
-		res, resp, err := client.Checks.ListCheckRunsForRef(ctx, owner, repo, sha, opt)
-		st.count(resp, err)
-		if err != nil {
-			return nil, fmt.Errorf("list check runs of %s/%s@%s: %w", owner, repo, sha, err)
+	// Check runs and statuses are two independent lists: read at once.
+	var (
+		runs     []*github.CheckRun
+		statuses []*github.RepoStatus
+		part     [2]Stats
+	)
+	grp, gctx := errgroup.WithContext(ctx)
+	grp.Go(func() error {
+		latest := "latest"
+		opt := &github.ListCheckRunsOptions{Filter: &latest, ListOptions: github.ListOptions{PerPage: perPage}}
+		for {
+			res, resp, err := client.Checks.ListCheckRunsForRef(gctx, owner, repo, sha, opt)
+			part[0].count(resp, err)
+			if err != nil {
+				return fmt.Errorf("list check runs of %s/%s@%s: %w", owner, repo, sha, err)
+			}
+			runs = append(runs, res.CheckRuns...)
+			if resp.NextPage == 0 {
+				return nil
+			}
+			opt.Page = resp.NextPage
 		}
-		runs = append(runs, res.CheckRuns...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opt.Page = resp.NextPage
-	}
-	statuses, _, err := paginate(st, 0, func(o *github.ListOptions) ([]*github.RepoStatus, *github.Response, error) {
-		return client.Repositories.ListStatuses(ctx, owner, repo, sha, o)
 	})
+	grp.Go(func() error {
+		var err error
+		statuses, _, err = paginate(&part[1], 0, func(o *github.ListOptions) ([]*github.RepoStatus, *github.Response, error) {
+			return client.Repositories.ListStatuses(gctx, owner, repo, sha, o)
+		})
+		if err != nil {
+			return fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, err)
+		}
+		return nil
+	})
+	err := grp.Wait()
+	*st = st.Add(part[0]).Add(part[1])
 	if err != nil {
-		return nil, fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, err)
+		return nil, err
 	}
 	return convertChecks(runs, statuses), nil
 }

@@ -1,6 +1,8 @@
 package facts
 
 import (
+	"context"
+
 	"github.com/google/go-github/v60/github"
 
 	"github.com/foureyes/foureyes/policy"
@@ -26,4 +28,11 @@ func CheckFromStatus(ev *github.StatusEvent) policy.Check {
 // ReviewFrom is a pull request review as the policy sees it.
 func ReviewFrom(r *github.PullRequestReview) policy.Review {
 	return convertReviews([]*github.PullRequestReview{r})[0]
+}
+
+// Reviews reads every review of a pull request (a green's confirmation reads them again).
+func (g *Gatherer) Reviews(ctx context.Context, client *github.Client, owner, repo string, number int) ([]policy.Review, Stats, error) {
+	var st Stats
+	rs, err := prReviews(ctx, client, owner, repo, number, &st)
+	return rs, st, err
 }

@@ -1,0 +1,120 @@
+package server_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/githubtest"
+)
+
+// The soak run: go test ./internal/server -run TestSoak -soak -v -timeout 30m
+// [-soak.n 100000 -soak.prs 200] sends signed webhooks (check completions, most of no
+// required check, some of the required ones; reviews) spread over open PRs to the real
+// server, and reports the process's RSS and Go heap at start and end: the facts caches,
+// the webhook-derived state, the decision memory and the HTTP caches are bounded, so
+// memory must level off.
+var (
+	soakRun = flag.Bool("soak", false, "run the memory soak test")
+	soakN   = flag.Int("soak.n", 100000, "webhooks to send")
+	soakPRs = flag.Int("soak.prs", 200, "open pull requests the webhooks are spread over")
+)
+
+func TestSoak(t *testing.T) {
+	if !*soakRun {
+		t.Skip("soak test: run with -soak")
+	}
+	h := e2etest.Start(t)
+	h.Repo.SetFile("main", ".github/foureyes.yml", lifecyclePolicy)
+	h.Repo.SetPermission("bob", "write")
+	heads := make([]string, *soakPRs)
+	for i := range heads {
+		heads[i] = h.OpenPR(e2etest.PRSpec{Number: 2000 + i, Author: "alice"}).HeadSHA
+	}
+	h.WaitIdle()
+	rss0, heap0 := memory()
+	t.Logf("start: %d open PRs, RSS %s, Go heap %s", *soakPRs, mib(rss0), mib(heap0))
+
+	// The fake's own objects are made once and their events sent again and again, so the
+	// fake GitHub (in this process) does not grow with the run.
+	names := []string{"build", "test", "lint", "vet", "e2e", "docs", "sbom", "fmt"}
+	runs := make([][]githubtest.CheckRun, len(heads))
+	reviews := make([]githubtest.Review, len(heads))
+	for pr, sha := range heads {
+		for j, name := range names {
+			conclusion := "success"
+			if (pr+j)%7 == 0 {
+				conclusion = "failure"
+			}
+			runs[pr] = append(runs[pr], h.Repo.AddCheckRun(sha, githubtest.CheckRun{Name: name, AppSlug: "github-actions", AppID: 15368,
+				Status: "completed", Conclusion: conclusion}))
+		}
+		reviews[pr] = h.Repo.AddReview(2000+pr, githubtest.Review{User: "bob", State: "COMMENTED", CommitID: sha, SubmittedAt: time.Now()})
+	}
+	var sent atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				pr := i % len(heads)
+				sha := heads[pr]
+				var event string
+				var payload map[string]any
+				if i%50 == 49 {
+					event, payload = "pull_request_review", githubtest.ReviewEvent("submitted", h.Repo, h.Repo.PR(2000+pr), reviews[pr], "bob")
+				} else {
+					event, payload = "check_run", githubtest.CheckRunEvent("completed", h.Repo, runs[pr][(i/len(heads))%len(names)], sha, "ci-bot")
+				}
+				resp, err := h.Sender.Send(event, marshal(t, payload))
+				if err == nil {
+					resp.Body.Close()
+				}
+				if n := sent.Add(1); n%20000 == 0 {
+					rss, heap := memory()
+					fmt.Printf("SOAK sent=%d elapsed=%v rss=%s heap=%s\n", n, time.Since(start).Round(time.Second), mib(rss), mib(heap))
+				}
+			}
+		}()
+	}
+	for i := range *soakN {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	h.WaitIdle()
+	rss1, heap1 := memory()
+	t.Logf("end: %d webhooks in %v, RSS %s (start %s), Go heap %s (start %s)", *soakN, time.Since(start).Round(time.Second),
+		mib(rss1), mib(rss0), mib(heap1), mib(heap0))
+	fmt.Printf("SOAK webhooks=%d prs=%d rss_start=%s rss_end=%s heap_start=%s heap_end=%s github_requests=%d\n",
+		*soakN, *soakPRs, mib(rss0), mib(rss1), mib(heap0), mib(heap1), len(h.GH.Requests()))
+}
+
+// memory is the process's resident set (Linux /proc) and the Go heap in use, after a GC.
+func memory() (rss, heap uint64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				var kb uint64
+				fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+				rss = kb << 10
+			}
+		}
+	}
+	return rss, ms.HeapInuse
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
