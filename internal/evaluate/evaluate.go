@@ -171,7 +171,7 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := e.publishHead(ctx, client, t, pr, d); err != nil {
+	if err := e.publishHead(ctx, client, t, pr, d, rec); err != nil {
 		return Result{}, err
 	}
 	e.remember(t, pr, d)

@@ -32,7 +32,11 @@ func lockHead(repo, sha string) func() {
 // publishHead writes the check run on pr's head. GitHub has one foureyes run per head SHA,
 // read by the branch protection of every base: when other open PRs share the head, the
 // run shows the worst of their latest decisions on it (policy.SharedHead), and says so.
-func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, d decided) error {
+//
+// A shown combination is itself appended to the audit log first (kind shared_head, with
+// the seq of every decision it combines), so the run never shows a decision without a
+// record behind it.
+func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, d decided, own store.Record) error {
 	full := t.Owner + "/" + t.Repo
 	sha := pr.GetHead().GetSHA()
 	defer lockHead(full, sha)()
@@ -44,7 +48,29 @@ func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Ta
 		return e.publish(ctx, client, t.Owner, t.Repo, sha, withBaseline(d.output, d.baseline), d.annotations)
 	}
 	self := policy.HeadDecision{PR: t.Number, Base: pr.GetBase().GetRef(), Decision: &d.Decision}
-	shown := policy.SharedHead(self, others)
+	hds := make([]policy.HeadDecision, 0, len(others))
+	parts := []sharedPart{{PR: t.Number, Seq: own.Seq, Outcome: string(d.Decision.Outcome)}}
+	for _, o := range others {
+		hds = append(hds, o.HeadDecision)
+		parts = append(parts, sharedPart{PR: o.PR, Seq: o.seq, Outcome: o.outcome()})
+	}
+	shown := policy.SharedHead(self, hds)
+	facts, err := json.Marshal(struct {
+		HeadSHA   string       `json:"head_sha"`
+		Decisions []sharedPart `json:"decisions"`
+	}{sha, parts})
+	if err != nil {
+		return fmt.Errorf("encode shared-head facts: %w", err)
+	}
+	deliveryID := ""
+	if len(t.DeliveryIDs) > 0 {
+		deliveryID = t.DeliveryIDs[0]
+	}
+	if _, err := e.Store.Append(ctx, store.Record{Kind: store.KindSharedHead, DeliveryID: deliveryID, Installation: t.InstallationID,
+		Repository: full, PR: t.Number, SHA: sha, Subject: "head:" + sha, Actor: pr.GetUser().GetLogin(),
+		Outcome: string(shown.Outcome), PolicyDigest: shown.PolicyDigest, Facts: facts, Decision: shown.JSON()}); err != nil {
+		return fmt.Errorf("append shared-head decision to the audit log: %w", err)
+	}
 	out := report.CheckRun(shown)
 	anns := d.annotations
 	if out.Conclusion != d.output.Conclusion || shown.Outcome != d.Decision.Outcome {
@@ -62,20 +88,40 @@ func withBaseline(out report.Output, baseline string) report.Output {
 	return out
 }
 
+// sharedPart is one decision a shared_head record combines (seq 0: none on this head yet).
+type sharedPart struct {
+	PR      int    `json:"pr"`
+	Seq     int64  `json:"seq,omitempty"`
+	Outcome string `json:"outcome"`
+}
+
+// otherDecision is another PR's latest decision on the head, with its record.
+type otherDecision struct {
+	policy.HeadDecision
+	seq int64
+}
+
+func (o otherDecision) outcome() string {
+	if o.Decision == nil {
+		return "none"
+	}
+	return string(o.Decision.Outcome)
+}
+
 // othersOnHead returns the latest decision on sha of every other open PR of repo whose
 // head is sha (nil Decision: none on this head yet, which counts as pending).
-func (e *Evaluator) othersOnHead(ctx context.Context, repo string, self int, sha string) ([]policy.HeadDecision, error) {
+func (e *Evaluator) othersOnHead(ctx context.Context, repo string, self int, sha string) ([]otherDecision, error) {
 	prs, err := e.Store.OpenPRsByHead(ctx, repo, sha)
 	if err != nil {
 		return nil, fmt.Errorf("open pull requests on %s@%s: %w", repo, sha, err)
 	}
 	sort.Slice(prs, func(i, j int) bool { return prs[i].Number < prs[j].Number })
-	var out []policy.HeadDecision
+	var out []otherDecision
 	for _, p := range prs {
 		if p.Number == self {
 			continue
 		}
-		h := policy.HeadDecision{PR: p.Number, Base: p.BaseRef}
+		h := otherDecision{HeadDecision: policy.HeadDecision{PR: p.Number, Base: p.BaseRef}}
 		rec, err := e.Store.Latest(ctx, store.Filter{Repo: repo, PR: p.Number, Kinds: []store.Kind{store.KindPRDecision, store.KindPolicyError}})
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -86,7 +132,7 @@ func (e *Evaluator) othersOnHead(ctx context.Context, repo string, self int, sha
 			if err := json.Unmarshal(rec.Decision, &d); err != nil {
 				return nil, fmt.Errorf("decode decision %d of %s#%d: %w", rec.Seq, repo, p.Number, err)
 			}
-			h.Decision = &d
+			h.Decision, h.seq = &d, rec.Seq
 		}
 		out = append(out, h)
 	}

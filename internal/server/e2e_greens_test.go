@@ -103,6 +103,12 @@ func TestSharedHeadSHAWorstDecision(t *testing.T) {
 	if !strings.Contains(run.Output.Text, "#1") || !strings.Contains(run.Output.Text, "#2") {
 		t.Errorf("the run should name every PR with this head:\n%s", run.Output.Text)
 	}
+	// What the run shows has its own record, naming the decisions it combines.
+	shared := records(t, h, store.Filter{Repo: e2etest.Owner + "/" + e2etest.RepoName, Kinds: []store.Kind{store.KindSharedHead}})
+	if len(shared) == 0 || shared[len(shared)-1].Outcome != "pending" || shared[len(shared)-1].SHA != one.HeadSHA ||
+		!strings.Contains(string(shared[len(shared)-1].Facts), `"pr":1`) || !strings.Contains(string(shared[len(shared)-1].Facts), `"pr":2`) {
+		t.Errorf("want a pending shared_head record combining #1 and #2, got %+v", shared)
+	}
 	// Once #1 is approved and built, the worst is #2's neutral pass... which still passes.
 	h.PassBuild(one.HeadSHA)
 	h.Approve(1, "bob")

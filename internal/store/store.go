@@ -228,6 +228,10 @@ const (
 	// KindReviewNote is an auditor's or org owner's note on an exception, added in the
 	// console: its Subject is "seq:N" of the exception, Outcome the disposition.
 	KindReviewNote Kind = "review_note"
+	// KindSharedHead is what the check run of a head SHA shows when several open PRs share
+	// it: the worst of their decisions (policy.SharedHead). Subject "head:<sha>", PR the
+	// PR whose evaluation wrote the run, Facts the component decisions by seq.
+	KindSharedHead Kind = "shared_head"
 )
 
 // PolicySource says where the policy of a decision came from.
