@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -41,13 +41,25 @@ func writeOutput(stdout io.Writer, out string, render func(io.Writer) error) err
 	if out == "" {
 		return render(stdout)
 	}
-	var buf bytes.Buffer
-	if err := render(&buf); err != nil {
-		return err
-	}
 	tmp := out + ".partial"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+	f, err := os.Create(tmp)
+	if err != nil {
 		return exitCode(exitCannotRun, err)
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = render(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		return exitCode(exitCannotRun, err)

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -125,8 +126,26 @@ func WritePackage(ctx context.Context, w io.Writer, src store.ChainReader, q Cha
 		inChange[r.Seq] = r
 	}
 
-	// records.jsonl: the chain slice from the change's first record to the head.
-	var lines bytes.Buffer
+	// Files are written into the zip as they are made, each hashed on the way, and the
+	// manifest last: records.jsonl, the chain slice from the change's first record to the
+	// head, is streamed, so a package of a long chain is not held in memory.
+	zw := zip.NewWriter(w)
+	create := func(name string) (io.Writer, func(), error) {
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: m.ExtractedAt})
+		if err != nil {
+			return nil, nil, err
+		}
+		h, n := sha256.New(), &countWriter{}
+		done := func() {
+			m.Files = append(m.Files, FileEntry{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n.n})
+		}
+		return io.MultiWriter(f, h, n), done, nil
+	}
+	out, done, err := create("records.jsonl")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
 	err = src.ScanChain(ctx, m.FirstSeq, false, func(c store.ChainRecord) error {
 		if c.Seq > headSeq {
 			return nil
@@ -138,14 +157,16 @@ func WritePackage(ctx context.Context, w io.Writer, src store.ChainReader, q Cha
 		if err != nil {
 			return err
 		}
-		lines.Write(b)
-		lines.WriteByte('\n')
-		return nil
+		bw.Write(b)
+		return bw.WriteByte('\n')
 	})
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err != nil {
 		return err
 	}
-	files["records.jsonl"] = lines.Bytes()
+	done()
 	sigs, err := packageSignatures(ctx, src, m.FirstSeq, headSeq)
 	if err != nil {
 		return fmt.Errorf("signatures: %w", err)
@@ -200,38 +221,34 @@ func WritePackage(ctx context.Context, w io.Writer, src store.ChainReader, q Cha
 	}
 	files["summary.html"] = html.Bytes()
 
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
+	for _, n := range sortedKeys(files) {
+		out, done, err := create(n)
+		if err != nil {
+			return err
+		}
+		if _, err := out.Write(files[n]); err != nil {
+			return err
+		}
+		done()
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		s := sha256.Sum256(files[n])
-		m.Files = append(m.Files, FileEntry{Name: n, SHA256: hex.EncodeToString(s[:]), Size: int64(len(files[n]))})
-	}
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Name < m.Files[j].Name })
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	zw := zip.NewWriter(w)
-	put := func(name string, b []byte) error {
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: m.ExtractedAt})
-		if err != nil {
-			return err
-		}
-		_, err = f.Write(b)
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: "manifest.json", Method: zip.Deflate, Modified: m.ExtractedAt})
+	if err != nil {
 		return err
 	}
-	if err := put("manifest.json", append(mb, '\n')); err != nil {
+	if _, err := f.Write(append(mb, '\n')); err != nil {
 		return err
-	}
-	for _, n := range names {
-		if err := put(n, files[n]); err != nil {
-			return err
-		}
 	}
 	return zw.Close()
 }
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
 // PolicyFileName is where a package keeps the policy of a digest.
 func PolicyFileName(digest string) string {
