@@ -53,3 +53,24 @@ func TestDeploymentOfIntermediateCommitRejected(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeRetargetedBeforeEditedEventDeploymentRejected: the end of the attack on a
+// retargeted PR: merged into main under a decision made for dev, its merge commit must not
+// deploy as an approved change.
+func TestMergeRetargetedBeforeEditedEventDeploymentRejected(t *testing.T) {
+	h := gatedHarness(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 30, Author: "alice", BaseRef: "dev"})
+	h.PassBuild(pr.HeadSHA)
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("neutral"))
+	h.WaitIdle()
+	cur := h.Repo.PR(30)
+	cur.BaseRef = "main" // retargeted; merged before the edited event is processed
+	h.Repo.SetPR(cur)
+	sha := h.MergePR(30, "alice")
+	h.PassBuild(sha)
+	h.WaitIdle()
+	got := h.DeploymentAnswer(h.Deploy("production", sha, "erin"), "production")
+	if got.State != "rejected" || !strings.Contains(got.Comment, "#30") {
+		t.Fatalf("state %q, want rejected naming #30; comment:\n%s", got.State, got.Comment)
+	}
+}
