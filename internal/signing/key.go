@@ -53,9 +53,15 @@ func Load(path string) (ed25519.PrivateKey, error) {
 }
 
 // CheckPrivate refuses a secret file that its group or others can read or write, with the
-// command that fixes it (the same rule ssh applies to private keys).
+// command that fixes it (the same rule ssh applies to private keys). One exception, the
+// rule PostgreSQL applies to its server key: a file owned by root may also be readable by
+// its group (at most 0640), which is how Kubernetes mounts a Secret for a pod's fsGroup.
 func CheckPrivate(path string, fi fs.FileInfo) error {
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+	perm := fi.Mode().Perm()
+	if perm&0o037 == 0 && ownedByRoot(fi) {
+		return nil
+	}
+	if perm&0o077 != 0 {
 		return fmt.Errorf("%s is accessible by others (mode %04o): it holds a secret, so foureyes refuses to use it; run: chmod 600 %s", path, perm, path)
 	}
 	return nil

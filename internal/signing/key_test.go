@@ -29,7 +29,11 @@ func TestSigningKeyReadableByOthersRefused(t *testing.T) {
 	if _, _, err := LoadOrCreate(path); err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []os.FileMode{0o640, 0o604, 0o660} {
+	modes := []os.FileMode{0o644, 0o604, 0o660}
+	if os.Getuid() != 0 {
+		modes = append(modes, 0o640) // a root-owned 0640 key is accepted (see CheckPrivate)
+	}
+	for _, mode := range modes {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
@@ -73,4 +77,32 @@ func FuzzParsePublicKey(f *testing.F) {
 			t.Fatalf("accepted a %d-byte key", len(k))
 		}
 	})
+}
+
+// A root-owned key readable by its group (a Kubernetes Secret mounted for the pod's
+// fsGroup: 0440) is accepted, as PostgreSQL accepts its server key; anything readable by
+// others, or writable by the group, is not.
+func TestCheckPrivateRootOwnedGroupReadable(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs files owned by root")
+	}
+	for _, tc := range []struct {
+		mode os.FileMode
+		ok   bool
+	}{{0o400, true}, {0o440, true}, {0o640, true}, {0o444, false}, {0o460, false}, {0o604, false}} {
+		p := filepath.Join(t.TempDir(), "k.pem")
+		if err := os.WriteFile(p, []byte("x"), tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckPrivate(p, fi); (err == nil) != tc.ok {
+			t.Errorf("mode %04o: err = %v, want ok=%v", tc.mode, err, tc.ok)
+		}
+	}
 }
