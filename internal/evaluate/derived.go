@@ -109,6 +109,7 @@ type known struct {
 // derived returns the last read with every payload since applied. fresh asks for
 // nothing derived (background work).
 func (e *Evaluator) derived(repo string, number int, fresh bool) known {
+	fresh = fresh || e.Fleet
 	k := memoKey(repo, number)
 	s, ok := e.states().Get(k)
 	if !ok {

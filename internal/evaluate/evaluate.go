@@ -41,6 +41,11 @@ type Evaluator struct {
 	Tickets facts.TicketReader
 	// TicketsRead, when set, is told after each published decision which tickets it read.
 	TicketsRead TicketObserver
+	// Fleet says several replicas may share the deliveries (a PostgreSQL store): the
+	// webhook-derived state of derived.go only holds the payloads this process saw, so it
+	// is not used and every evaluation reads GitHub. (A replica that missed the payload of
+	// a green check would otherwise show a stale failure until the state expires.)
+	Fleet bool
 
 	// keptPolicies are the policy digests whose inputs this process has stored.
 	keptPolicies sync.Map

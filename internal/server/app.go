@@ -48,6 +48,7 @@ func (s *Server) startApp() error {
 		return err
 	}
 	ev := &evaluate.Evaluator{
+		Fleet:   cfg.Store.Driver == "postgres",
 		Clients: clients, Store: s.store, Gatherer: facts.New(), Policies: policies, Metrics: s.metrics,
 		CheckName: cfg.Policy.CheckName, Missing: cfg.Policy.Missing, Now: s.now, Budget: budget,
 	}
