@@ -21,6 +21,7 @@ type changeData struct {
 	GitHubURL   string // the PR or commit on GitHub
 	ChecksURL   string
 	Entries     []entry
+	Pushes      []store.Push // who pushed what to the PR's branch, recorded live
 	Chain       chainStatus
 }
 
@@ -110,6 +111,11 @@ func (c *Console) change(w http.ResponseWriter, r *http.Request, s *session, q a
 	} else {
 		d.Title, d.GitHubURL = q.Repo+" @ "+q.SHA, web+"/commit/"+q.SHA
 		d.ChecksURL = d.GitHubURL + "/checks"
+	}
+	if q.PR != 0 {
+		if d.Pushes, err = c.cfg.Store.ListPushes(r.Context(), q.Repo, q.PR, ""); err != nil {
+			return err
+		}
 	}
 	for _, rec := range recs {
 		if !s.access.Scope.Allows(rec.Repository) { // Trace asks by repository; belt and braces

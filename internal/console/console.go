@@ -25,6 +25,7 @@ type ConsoleStore interface {
 	store.Audit
 	store.Checkpoints
 	store.ChainReader
+	store.Pushes
 }
 
 // Config is what the console is built from.

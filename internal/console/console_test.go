@@ -251,6 +251,9 @@ func TestRolesSeeWhatTheyMay(t *testing.T) {
 				}
 			}
 			_, body, _ = b.get("/console/exceptions" + q)
+			if !strings.Contains(body, `<span class="badge bad">violation</span>`) {
+				t.Errorf("exceptions page does not name the exception:\n%s", body)
+			}
 			if got := strings.Contains(body, "Add review note"); got != tc.mayNote {
 				t.Errorf("review note form shown: %v, want %v", got, tc.mayNote)
 			}

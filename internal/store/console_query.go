@@ -85,8 +85,7 @@ func (s *sqlStore) PostureOf(ctx context.Context, scope Scope, p Period) (Postur
 	// Exceptions, and the open ones: no review note names them.
 	ecol, eargs := scope.where("e.repository")
 	sinceAt, untilAt := periodBounds(p)
-	rows, err = s.query(ctx, `SELECT e.repository, COUNT(*),
-		SUM(CASE WHEN EXISTS (SELECT 1 FROM audit_records n WHERE n.subject = 'seq:' || e.seq AND n.kind = 'review_note') THEN 0 ELSE 1 END)
+	rows, err = s.query(ctx, `SELECT e.repository, COUNT(*), SUM(CASE WHEN e.notes = 0 THEN 1 ELSE 0 END)
 		FROM audit_exceptions e WHERE e.recorded_at >= ? AND e.recorded_at < ? AND `+ecol+`
 		GROUP BY e.repository`, append([]any{sinceAt, untilAt}, eargs...)...)
 	if err != nil {
@@ -163,25 +162,25 @@ func periodBounds(p Period) (string, string) {
 // every other filter then runs on an index ending in seq.
 func (s *sqlStore) seqRange(ctx context.Context, p Period) (lo, hi int64, err error) {
 	lo, hi = 1, 1<<62
+	// One index probe each on (recorded_at, seq): the first record of the period and the
+	// last before its end.
 	if !p.Since.IsZero() {
-		var v sql.NullInt64
-		if err := s.queryRow(ctx, `SELECT MIN(seq) FROM audit_records WHERE recorded_at >= ?`, FormatTime(p.Since)).Scan(&v); err != nil {
-			return 0, 0, err
-		}
-		if !v.Valid {
+		err := s.queryRow(ctx, `SELECT seq FROM audit_records WHERE recorded_at >= ? ORDER BY recorded_at, seq LIMIT 1`, FormatTime(p.Since)).Scan(&lo)
+		if errors.Is(err, sql.ErrNoRows) {
 			return 1, 0, nil // nothing since
 		}
-		lo = v.Int64
-	}
-	if !p.Until.IsZero() {
-		var v sql.NullInt64
-		if err := s.queryRow(ctx, `SELECT MAX(seq) FROM audit_records WHERE recorded_at < ?`, FormatTime(p.Until)).Scan(&v); err != nil {
+		if err != nil {
 			return 0, 0, err
 		}
-		if !v.Valid {
+	}
+	if !p.Until.IsZero() {
+		err := s.queryRow(ctx, `SELECT seq FROM audit_records WHERE recorded_at < ? ORDER BY recorded_at DESC, seq DESC LIMIT 1`, FormatTime(p.Until)).Scan(&hi)
+		if errors.Is(err, sql.ErrNoRows) {
 			return 1, 0, nil
 		}
-		hi = v.Int64
+		if err != nil {
+			return 0, 0, err
+		}
 	}
 	return lo, hi, nil
 }
@@ -290,7 +289,7 @@ func (s *sqlStore) Exceptions(ctx context.Context, scope Scope, p Period, open b
 	cond, sargs := scope.where("e.repository")
 	where := ` JOIN audit_exceptions e ON e.seq = r.seq WHERE e.recorded_at >= ? AND e.recorded_at < ? AND ` + cond
 	if open {
-		where += ` AND NOT EXISTS (SELECT 1 FROM audit_records n WHERE n.subject = 'seq:' || e.seq AND n.kind = 'review_note')`
+		where += ` AND e.notes = 0`
 	}
 	return s.exceptions(ctx, where, append([]any{sinceAt, untilAt}, sargs...), ` ORDER BY r.seq DESC LIMIT `+itoa(int64(limit)))
 }

@@ -39,7 +39,9 @@ CREATE TABLE audit_daily (
     n          INTEGER NOT NULL,
     PRIMARY KEY (repository, day, kind, outcome, no_policy)
 );
-CREATE INDEX audit_daily_day ON audit_daily (day);
+-- Covering, by day first: a period is a range of days over every repository in scope.
+CREATE INDEX audit_daily_day ON audit_daily (day, kind, repository, outcome, no_policy, n);
+CREATE INDEX audit_daily_kind ON audit_daily (kind, day, repository, outcome, no_policy, n);
 
 -- Exceptions: merges without a passing decision (the violation record), deployments
 -- foureyes rejected, and deployments that went ahead on a SHA foureyes had rejected
@@ -48,14 +50,15 @@ CREATE TABLE audit_exceptions (
     seq         INTEGER PRIMARY KEY,
     repository  TEXT NOT NULL,
     recorded_at TEXT NOT NULL,
-    exception   TEXT NOT NULL -- violation, rejected, bypassed
+    exception   TEXT NOT NULL, -- violation, rejected, bypassed
+    notes       INTEGER NOT NULL DEFAULT 0 -- review notes on it (kept by the trigger)
 );
-CREATE INDEX audit_exceptions_repo ON audit_exceptions (repository, recorded_at);
-CREATE INDEX audit_exceptions_at ON audit_exceptions (recorded_at);
+CREATE INDEX audit_exceptions_at ON audit_exceptions (recorded_at, repository, notes);
 
 CREATE INDEX audit_repo_seq ON audit_records (repository, seq);
 CREATE INDEX audit_actor_seq ON audit_records (actor, seq);
 CREATE INDEX audit_kind_outcome ON audit_records (kind, outcome, seq);
+CREATE INDEX audit_recorded_seq ON audit_records (recorded_at, seq);
 
 -- +goose StatementBegin
 CREATE TRIGGER audit_daily_count AFTER INSERT ON audit_records
@@ -82,6 +85,13 @@ BEGIN
                    AND d.kind = 'deployment_decision' AND d.outcome = 'approved'));
 END;
 -- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER audit_exceptions_noted AFTER INSERT ON audit_records
+WHEN NEW.kind = 'review_note' AND NEW.subject GLOB 'seq:[0-9]*'
+BEGIN
+    UPDATE audit_exceptions SET notes = notes + 1 WHERE seq = CAST(substr(NEW.subject, 5) AS INTEGER);
+END;
+-- +goose StatementEnd
 
 INSERT INTO audit_daily (repository, day, kind, outcome, no_policy, n)
 SELECT repository, substr(recorded_at, 1, 10), kind, outcome,
@@ -100,6 +110,9 @@ WHERE kind = 'deployment_event' AND outcome = 'success'
               AND d.kind = 'deployment_decision' AND d.outcome = 'rejected' AND d.seq < r.seq)
   AND NOT EXISTS (SELECT 1 FROM audit_records d WHERE d.repository = r.repository AND d.sha = r.sha
               AND d.kind = 'deployment_decision' AND d.outcome = 'approved' AND d.seq < r.seq);
+
+UPDATE audit_exceptions SET notes = (SELECT COUNT(*) FROM audit_records n
+    WHERE n.kind = 'review_note' AND n.subject = 'seq:' || audit_exceptions.seq);
 
 -- +goose Down
 SELECT RAISE(ABORT, 'the foureyes schema cannot be migrated down');
