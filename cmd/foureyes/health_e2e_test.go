@@ -41,7 +41,13 @@ func TestControlHealthFromWebhooks(t *testing.T) {
 	h.Send("repository", githubtest.RepositoryDefaultBranchEvent(h.Repo, "main", "admin"))
 	h.WaitIdle()
 
-	want := []string{"branch:main=enforced", "branch:main=unpinned", "branch:main=missing", "branch:release=enforced"}
+	// An org ruleset (no repository in the event) re-probes the installation's repositories.
+	h.Repo.SetBranchProtection("release", nil, false)
+	h.Repo.SetBranchRules("release", githubtest.RequiredCheckRule("foureyes", 0, 31), githubtest.PullRequestRule(1, 31))
+	h.Send("repository_ruleset", githubtest.OrgRulesetEvent(h.Repo, "created", 31, "org-admin"))
+	h.WaitIdle()
+
+	want := []string{"branch:main=enforced", "branch:main=unpinned", "branch:main=missing", "branch:release=enforced", "branch:release=unpinned"}
 	if got := states(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("control_health records %v, want %v", got, want)
 	}

@@ -144,3 +144,13 @@ func RepositoryDefaultBranchEvent(r *Repo, old, sender string) map[string]any {
 	m["changes"] = map[string]any{"default_branch": map[string]any{"from": old}}
 	return m
 }
+
+// OrgRulesetEvent is a repository_ruleset webhook for an org ruleset: GitHub sends it
+// without a repository (the ruleset targets the org's repositories).
+func OrgRulesetEvent(r *Repo, action string, id int64, sender string) map[string]any {
+	m := RulesetEvent(r, action, id, sender)
+	delete(m, "repository")
+	rs := m["repository_ruleset"].(map[string]any)
+	rs["source_type"], rs["source"] = "Organization", r.Owner
+	return m
+}

@@ -42,8 +42,20 @@ func (h *ControlHealth) Handle(ctx context.Context, eventType, deliveryID string
 	if err := decode(eventType, payload, &ev); err != nil {
 		return err
 	}
-	if ev.Repository == nil || ev.Installation.ID == 0 {
-		return nil // an org-level ruleset: the daily probe covers its repositories
+	if ev.Installation.ID == 0 {
+		return nil
+	}
+	if ev.Repository == nil {
+		if eventType != "repository_ruleset" {
+			return nil
+		}
+		// An org ruleset applies to many repositories: probe every one of the installation.
+		n, err := h.Prober.ProbeInstallation(ctx, ev.Installation.ID, deliveryID)
+		if err != nil {
+			return fmt.Errorf("probe control health of installation %d: %w", ev.Installation.ID, err)
+		}
+		Log(ctx).Debug().Int("probed", n).Msg("org ruleset changed: control health probed")
+		return nil
 	}
 	if eventType == "repository" && (ev.Action != "edited" || ev.Changes.DefaultBranch == nil) {
 		return nil // only a change of default branch moves the protected branch

@@ -80,33 +80,9 @@ func (l *Loop) ProbeAll(ctx context.Context) (int, error) {
 			if !in.GetSuspendedAt().IsZero() {
 				continue
 			}
-			c, err := l.Prober.Clients.NewInstallationClient(in.GetID())
-			if err != nil {
-				first = firstErr(first, err)
-				continue
-			}
-			ropts := &github.ListOptions{PerPage: 100}
-			for {
-				page, rresp, err := c.Apps.ListRepos(ctx, ropts)
-				if err != nil {
-					first = firstErr(first, fmt.Errorf("repositories of installation %d: %w", in.GetID(), err))
-					break
-				}
-				for _, r := range page.Repositories {
-					if r.GetArchived() {
-						continue
-					}
-					if _, err := l.Prober.Probe(ctx, in.GetID(), r.GetOwner().GetLogin(), r.GetName(), ""); err != nil {
-						first = firstErr(first, err)
-						continue
-					}
-					n++
-				}
-				if rresp.NextPage == 0 {
-					break
-				}
-				ropts.Page = rresp.NextPage
-			}
+			k, err := l.Prober.ProbeInstallation(ctx, in.GetID(), "")
+			n += k
+			first = firstErr(first, err)
 		}
 		if resp.NextPage == 0 {
 			return n, first
@@ -120,4 +96,37 @@ func firstErr(a, b error) error {
 		return a
 	}
 	return b
+}
+
+// ProbeInstallation probes every repository of one installation (an org ruleset changed,
+// or the daily round) and returns how many it probed; it goes on after a repository
+// fails and returns the first error.
+func (p *Prober) ProbeInstallation(ctx context.Context, installationID int64, deliveryID string) (int, error) {
+	c, err := p.Clients.NewInstallationClient(installationID)
+	if err != nil {
+		return 0, err
+	}
+	var first error
+	n := 0
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := c.Apps.ListRepos(ctx, opts)
+		if err != nil {
+			return n, firstErr(first, fmt.Errorf("repositories of installation %d: %w", installationID, err))
+		}
+		for _, r := range page.Repositories {
+			if r.GetArchived() {
+				continue
+			}
+			if _, err := p.Probe(ctx, installationID, r.GetOwner().GetLogin(), r.GetName(), deliveryID); err != nil {
+				first = firstErr(first, err)
+				continue
+			}
+			n++
+		}
+		if resp.NextPage == 0 {
+			return n, first
+		}
+		opts.Page = resp.NextPage
+	}
 }
