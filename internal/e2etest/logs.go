@@ -22,3 +22,11 @@ func (h *Harness) LogText() string {
 	defer logMu.Unlock()
 	return h.Logs.String()
 }
+
+// ResetLogs drops what the server logged so far: a long run (the soak test) would
+// otherwise measure the log's growth in its own memory figures.
+func (h *Harness) ResetLogs() {
+	logMu.Lock()
+	defer logMu.Unlock()
+	h.Logs.Reset()
+}

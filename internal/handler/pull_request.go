@@ -67,6 +67,10 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 		observe()
 		Evaluate(ctx, subject)
 	case "closed":
+		if h.Evaluator != nil {
+			h.Evaluator.ForgetState(repo.GetFullName(), pr.GetNumber())
+			h.Evaluator.Forget(repo.GetFullName(), pr.GetNumber())
+		}
 		// Other open PRs on the same head share its check run, which showed the worst of
 		// their decisions: they are judged again without this one.
 		if err := h.evaluateHead(ctx, eventType, inst, repo, pr.GetHead().GetSHA(), nil, nil); err != nil {
