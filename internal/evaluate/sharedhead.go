@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sort"
-	"sync"
 
 	"github.com/google/go-github/v60/github"
 
@@ -16,18 +14,11 @@ import (
 	"github.com/foureyes/foureyes/policy"
 )
 
-// headLocks serialise, per repository and head SHA, reading the decisions of the PRs on a
-// head and writing its check run, process-wide: the last writer has then read every
-// decision recorded before it, so the run ends on the worst of the latest decisions.
-var headLocks [64]sync.Mutex
-
-func lockHead(repo, sha string) func() {
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%s@%s", repo, sha)
-	m := &headLocks[h.Sum32()%uint32(len(headLocks))]
-	m.Lock()
-	return m.Unlock
-}
+// sharedHeadLockName serialises, fleet-wide, reading the decisions of the PRs on a head
+// and writing its check run: the last writer has then read every decision recorded before
+// it, so the run ends on the worst of the latest decisions. Lock order: PR, then this,
+// then the check run's own head lock (publish).
+func sharedHeadLockName(repo, sha string) string { return "shared-head:" + repo + "@" + sha }
 
 // publishHead writes the check run on pr's head. GitHub has one foureyes run per head SHA,
 // read by the branch protection of every base: when other open PRs share the head, the
@@ -39,7 +30,11 @@ func lockHead(repo, sha string) func() {
 func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, d decided, own store.Record) error {
 	full := t.Owner + "/" + t.Repo
 	sha := pr.GetHead().GetSHA()
-	defer lockHead(full, sha)()
+	lock, err := e.Store.Lock(ctx, sharedHeadLockName(full, sha))
+	if err != nil {
+		return fmt.Errorf("lock the PRs on %s@%s: %w", full, sha, err)
+	}
+	defer lock.Release()
 	others, err := e.othersOnHead(ctx, full, t.Number, sha)
 	if err != nil {
 		return err
