@@ -78,8 +78,12 @@ func IsTransient(err error) bool {
 		errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
+	var oe *net.OpError // dial, read or write on the database's socket
+	if errors.As(err, &oe) {
+		return true
+	}
 	var ne net.Error
-	if errors.As(err, &ne) {
+	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
 	// pgx reports a connection that died under a statement in words only.
