@@ -297,3 +297,43 @@ func insertSignatureSQL(b storetest.Backend, r store.Record, key ed25519.Private
 	return `INSERT INTO audit_signatures (seq, hash, public_key, signature) VALUES (` + strconv.FormatInt(r.Seq, 10) +
 		`, '` + r.Hash + `', '` + pub + `', '` + sig + `')`
 }
+
+// A record a script INSERTs into a new store before the app's first append is not
+// adopted by the app's first signature (only records from before signing existed are).
+func TestForgedFirstRecordNotAdopted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		st := openSigned(t, b, newKey(t))
+		forged := b.ForgeAppend(t, store.Record{Kind: store.KindMerge, Repository: "o/r", PR: 1, Outcome: "pass"})
+		got, err := st.Latest(ctx, store.Filter{Repo: "o/r"})
+		must(t, err)
+		if err := st.VerifyRecord(ctx, got); !errors.Is(err, store.ErrTampered) {
+			t.Fatalf("VerifyRecord of forged record %d: %v, want ErrTampered", forged.Seq, err)
+		}
+		if _, err := st.Append(ctx, store.Record{Kind: store.KindPRDecision, Repository: "o/r", PR: 2}); !errors.Is(err, store.ErrTampered) {
+			t.Fatalf("first append after a forged first record: %v, want ErrTampered", err)
+		}
+	})
+}
+
+// A log written before signing existed is adopted by the first signed commit: its
+// records verify, and audit verify passes with the key.
+func TestUnsignedLogAdoptedAtUpgrade(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		st := open(t, b)
+		appendSome(t, st, 3)
+		// As if these three were written before migration 00002.
+		b.Exec(t, `INSERT INTO audit_unsigned_prefix (seq) VALUES (3)`)
+		b.DropAppendOnly(t)
+		b.Exec(t, `DELETE FROM audit_unsigned_prefix WHERE seq = 0`)
+		priv := newKey(t)
+		st.(store.KeyHolder).SetSigningKey(priv)
+		if _, err := st.Append(ctx, store.Record{Kind: store.KindPRDecision, Repository: "o/r", PR: 9}); err != nil {
+			t.Fatalf("first signed append on an old log: %v", err)
+		}
+		if _, err := verifyWith(t, b, audit.Options{PublicKey: priv.Public().(ed25519.PublicKey)}); err != nil {
+			t.Fatalf("verify of an adopted log: %v", err)
+		}
+	})
+}

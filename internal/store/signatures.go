@@ -41,6 +41,9 @@ type SignatureReader interface {
 	// ScanSignatures streams every signature in sequence order, with the hash of the
 	// record stored at its sequence number.
 	ScanSignatures(ctx context.Context, fn func(Signature) error) error
+	// UnsignedPrefix is the last record appended before signing existed (0 for a store
+	// created with signing).
+	UnsignedPrefix(ctx context.Context) (int64, error)
 }
 
 var _ SignatureReader = (*sqlStore)(nil)
@@ -82,7 +85,16 @@ func (s *sqlStore) checkHeadSigned(ctx context.Context, tx querier, pub ed25519.
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM audit_signatures LIMIT 1`).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil // a log from before signing: the first signature covers it
+			// No signature yet: the first signed commit adopts the records appended before
+			// signing existed, and no record after them.
+			prefix, err := unsignedPrefix(ctx, tx, s.d)
+			if err != nil {
+				return err
+			}
+			if seq <= prefix {
+				return nil
+			}
+			return fmt.Errorf("%w: records %d..%d were appended after signing began but carry no signature: they were appended outside foureyes; nothing more is appended until `foureyes audit verify` is run and the records explained (see docs/audit.md)", ErrTampered, prefix+1, seq)
 		}
 		if err != nil {
 			return fmt.Errorf("read audit signatures: %w", err)
@@ -125,6 +137,23 @@ func (s *sqlStore) insertSignature(ctx context.Context, tx querier, priv ed25519
 	s.sig.verified = sg
 	s.sig.mu.Unlock()
 	return nil
+}
+
+// unsignedPrefix is the last record appended before signing existed (0 for a store
+// created with signing).
+func unsignedPrefix(ctx context.Context, q querier, d dialect) (int64, error) {
+	var n sql.NullInt64
+	if err := q.QueryRowContext(ctx, d.rebind(`SELECT MIN(seq) FROM audit_unsigned_prefix`)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read the unsigned prefix: %w", err)
+	}
+	return n.Int64, nil
+}
+
+// UnsignedPrefix is the last record appended before signing existed (0 for a store
+// created with signing): the only records a log may hold without a signature covering
+// them.
+func (s *sqlStore) UnsignedPrefix(ctx context.Context) (int64, error) {
+	return unsignedPrefix(ctx, s.db, s.d)
 }
 
 // ScanSignatures streams every signature in sequence order.

@@ -126,11 +126,13 @@ func (b Backend) DropAppendOnly(t testing.TB) {
 		b.Exec(t,
 			`DROP TRIGGER audit_records_append_only ON audit_records`,
 			`DROP TRIGGER audit_documents_append_only ON audit_documents`,
-			`DROP TRIGGER audit_signatures_append_only ON audit_signatures`)
+			`DROP TRIGGER audit_signatures_append_only ON audit_signatures`,
+			`DROP TRIGGER audit_unsigned_prefix_append_only ON audit_unsigned_prefix`)
 		return
 	}
 	b.Exec(t,
 		`DROP TRIGGER audit_records_no_update`, `DROP TRIGGER audit_records_no_delete`,
 		`DROP TRIGGER audit_documents_no_update`, `DROP TRIGGER audit_documents_no_delete`,
-		`DROP TRIGGER audit_signatures_no_update`, `DROP TRIGGER audit_signatures_no_delete`)
+		`DROP TRIGGER audit_signatures_no_update`, `DROP TRIGGER audit_signatures_no_delete`,
+		`DROP TRIGGER audit_unsigned_prefix_no_update`, `DROP TRIGGER audit_unsigned_prefix_no_delete`)
 }

@@ -42,6 +42,20 @@ WHEN EXISTS (SELECT 1 FROM audit_signatures WHERE seq = NEW.seq)
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only: INSERT over an existing audit signature refused'); END;
 -- +goose StatementEnd
 
+-- The records appended before signing existed: the first signed commit adopts them,
+-- and nothing after them. On a new store this is 0, so a record a script INSERTs before
+-- the app's first append is never adopted. Append-only: a second row can only lower MIN.
+CREATE TABLE audit_unsigned_prefix (seq INTEGER NOT NULL);
+INSERT INTO audit_unsigned_prefix (seq) SELECT COALESCE(MAX(seq), 0) FROM audit_records;
+-- +goose StatementBegin
+CREATE TRIGGER audit_unsigned_prefix_no_update BEFORE UPDATE ON audit_unsigned_prefix
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE of audit_unsigned_prefix refused'); END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER audit_unsigned_prefix_no_delete BEFORE DELETE ON audit_unsigned_prefix
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE from audit_unsigned_prefix refused'); END;
+-- +goose StatementEnd
+
 -- Pushes are read from the chain (kind push, subject "ref:<branch>").
 CREATE INDEX audit_kind_repo_subject ON audit_records (kind, repository, subject);
 
