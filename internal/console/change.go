@@ -19,6 +19,7 @@ type changeData struct {
 	PR          int
 	SHA         string
 	GitHubURL   string // the PR or commit on GitHub
+	EvidenceURL string // the change's evidence package (auditors)
 	ChecksURL   string
 	Entries     []entry
 	Pushes      []store.Push // who pushed what to the PR's branch, recorded live
@@ -115,6 +116,13 @@ func (c *Console) change(w http.ResponseWriter, r *http.Request, s *session, q a
 	if q.PR != 0 {
 		if d.Pushes, err = c.cfg.Store.ListPushes(r.Context(), q.Repo, q.PR, ""); err != nil {
 			return err
+		}
+	}
+	if s.access.Role == RoleAuditor {
+		if q.PR != 0 {
+			d.EvidenceURL = "/console/changes/" + q.Repo + "/pull/" + strconv.Itoa(q.PR) + "/evidence.zip"
+		} else {
+			d.EvidenceURL = "/console/changes/" + q.Repo + "/commit/" + q.SHA + "/evidence.zip"
 		}
 	}
 	for _, rec := range recs {

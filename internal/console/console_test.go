@@ -504,3 +504,33 @@ func TestAuditVerificationInTheBackground(t *testing.T) {
 		t.Fatal("the change page does not say the chain verified")
 	}
 }
+
+func TestEvidenceDownloads(t *testing.T) {
+	w := newWorld(t)
+	q := "&" + period()
+	for _, tc := range []struct {
+		login, path string
+		want        int
+		prefix      string
+	}{
+		{"audrey", "/console/changes/acme/pay/pull/3/evidence.zip?x=1", 200, "PK"},
+		{"audrey", "/console/changes/acme/pay/pull/99/evidence.zip?x=1", 404, ""},
+		{"audrey", "/console/report?format=html&org=globex" + q, 200, "<!"},
+		{"audrey", "/console/report?format=json&org=acme" + q, 200, "{"},
+		{"olivia", "/console/report?format=md&org=acme" + q, 200, ""},
+		{"olivia", "/console/report?format=html&org=globex" + q, 403, ""},
+		{"olivia", "/console/changes/acme/pay/pull/3/evidence.zip?x=1", 403, ""},
+		{"olivia", "/console/changes/globex/secret/pull/3/evidence.zip?x=1", 404, ""},
+		{"mark", "/console/report?format=html&org=acme" + q, 403, ""},
+	} {
+		b := w.browser()
+		read(t, b.login(tc.login))
+		code, body, _ := b.get(tc.path)
+		if code != tc.want || !strings.HasPrefix(body, tc.prefix) {
+			t.Errorf("%s %s: %d %.80q, want %d %q", tc.login, tc.path, code, body, tc.want, tc.prefix)
+		}
+		if tc.login == "olivia" && code == 200 && strings.Contains(body, "globex") {
+			t.Errorf("acme's report names globex")
+		}
+	}
+}

@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/foureyes/foureyes/internal/store"
@@ -16,7 +17,18 @@ type postureData struct {
 	Chart     chart
 	Chain     chainStatus
 	NoPolicy  int
-	Installed int // repositories seen in the period
+	Installed int      // repositories seen in the period
+	orgs      []string // the organisations the session sees whole
+}
+
+// Whole says whether the session sees all of org (and so may download its report).
+func (d postureData) Whole(org string) bool {
+	for _, o := range d.orgs {
+		if strings.EqualFold(o, org) {
+			return true
+		}
+	}
+	return false
 }
 
 type orgPosture struct {
@@ -52,7 +64,7 @@ func (c *Console) posture(w http.ResponseWriter, r *http.Request, s *session) er
 	if err != nil {
 		return err
 	}
-	d := postureData{Weeks: weeks(p, pos.Days)}
+	d := postureData{Weeks: weeks(p, pos.Days), orgs: s.access.Scope.Orgs}
 	for _, rp := range pos.Repos {
 		org, _, _ := cut(rp.Repo)
 		if len(d.Orgs) == 0 || d.Orgs[len(d.Orgs)-1].Org != org {
