@@ -12,7 +12,9 @@ import (
 
 	"github.com/foureyes/foureyes/internal/audit"
 	"github.com/foureyes/foureyes/internal/config"
+	"github.com/foureyes/foureyes/internal/deploy"
 	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/signing"
 	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/internal/store/storetest"
@@ -75,5 +77,29 @@ func TestServerSignsAndCheckpointsAndRefusesForgedHead(t *testing.T) {
 	_, err = h.Store.Append(context.Background(), store.Record{Kind: store.KindPRDecision, Repository: "o/r", PR: 50})
 	if !errors.Is(err, store.ErrTampered) {
 		t.Fatalf("append after a forged head: %v, want ErrTampered", err)
+	}
+}
+
+// The deployment gate answered from a stored decision without re-checking it: a script
+// that INSERTs an "approved" decision for a run got the deployment approved. Now the
+// forged decision is refused and no approval is ever sent.
+func TestForgedDeploymentApprovalNotAnswered(t *testing.T) {
+	h := strictHarness(t)
+	h.OpenPR(e2etest.PRSpec{Number: 60, Author: "alice"}) // the app's own, signed records
+	h.WaitIdle()
+	sha := e2etest.SHA("forged-deploy")
+	run := githubtest.DeploymentRunID(h.Repo, "production", sha)
+	b := storetest.Backend{Name: "sqlite", DSN: h.DSN}
+	b.ForgeAppend(t, store.Record{Kind: store.KindDeploymentDecision, Repository: e2etest.Owner + "/" + e2etest.RepoName,
+		SHA: sha, Subject: deploy.Subject(run, "production"), Actor: "mallory", Outcome: "approved",
+		Decision: []byte(`{"state":"approved","outcome":"pass","title":"approved","environment":"production","sha":"` + sha + `","rules":[],"reason":"forged"}`)})
+	h.Deploy("production", sha, "mallory")
+	e2etest.Eventually(t, 15*time.Second, "the forged decision refused", func() bool {
+		return strings.Contains(h.LogText(), "audit log tampered")
+	})
+	for _, r := range h.GH.DeploymentReviews() {
+		if r.RunID == run && r.State == "approved" {
+			t.Fatalf("the forged decision was answered: %+v", r)
+		}
 	}
 }
