@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
+
+	"github.com/foureyes/foureyes/internal/config"
 
 	"github.com/foureyes/foureyes/internal/e2etest"
 	"github.com/foureyes/foureyes/internal/githubtest"
@@ -61,4 +65,39 @@ func TestStoreDownAnswers503ThenTheRedeliveryIsProcessed(t *testing.T) {
 	proxy.Restore(t)
 	h.SendID("pull_request_review", id, ev)
 	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+}
+
+// Work that outlives its lease keeps it: the worker's heartbeat renews the lease, so the
+// other replica never takes the delivery over and the PR is evaluated once.
+func TestLongWorkKeepsItsLeaseAcrossReplicas(t *testing.T) {
+	b := storetest.New(t, "postgres")
+	h := strictHarness(t, e2etest.WithDSN(b.DSN), e2etest.WithConfig(func(c *config.Config) {
+		c.Inbox.Lease = config.Duration(time.Second)
+	}))
+	other := h.AddReplica()
+	h.Repo.SetPR(githubtest.PR{Number: 9, Author: "alice", State: "open", BaseRef: "main", HeadRef: "feature/x",
+		HeadSHA: e2etest.SHA("pr9"), Title: "PAY-9 slow", Files: []string{"a.go"}})
+	h.GH.SetLatency(400 * time.Millisecond) // one evaluation: several requests, over 3 leases
+	start := time.Now()
+	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(9), "alice"))
+	h.CheckRun(e2etest.SHA("pr9"), e2etest.InProgress)
+	h.WaitIdle()
+	if took := time.Since(start); took < 2*time.Second {
+		t.Fatalf("the evaluation took %s: not longer than the 1s lease, the test proves nothing", took)
+	}
+	// A graceful stop waits for running work: a takeover's second evaluation would end
+	// before these return.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = other.Server.Shutdown(ctx)
+	h.Stop()
+	gets := 0
+	for _, r := range h.GH.Requests() {
+		if r.Method == "GET" && r.Path == "/repos/acme/payments/pulls/9" {
+			gets++
+		}
+	}
+	if gets != 1 {
+		t.Errorf("the PR was read %d times, want once: its delivery's lease was taken over by the other replica", gets)
+	}
 }
