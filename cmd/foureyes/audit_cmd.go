@@ -165,7 +165,7 @@ func newAuditVerifyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&head, "head", "", "a head hash recorded earlier; the chain must still contain it")
-	cmd.Flags().StringVar(&pubkey, "pubkey", "", "the app's public key (PEM or base64, as `audit pubkey` prints it)")
+	cmd.Flags().StringVar(&pubkey, "pubkey", "", "the app's public key (PEM or base64, as foureyes audit pubkey prints it)")
 	cmd.Flags().StringArrayVar(&checkpoints, "checkpoint", nil, "a file of signed checkpoints (checkpoint file or JSON server log); repeatable")
 	return cmd
 }
@@ -208,11 +208,9 @@ func newAuditExportCmd() *cobra.Command {
 				}
 				q.Kinds = append(q.Kinds, store.Kind(k))
 			}
-			if out != "" && !force {
-				for _, f := range []string{out, out + ".manifest.json"} {
-					if _, err := os.Stat(f); err == nil {
-						return exitCode(exitCannotRun, fmt.Errorf("--out: %s exists; pass --force to overwrite it", f))
-					}
+			if out != "" {
+				if err := refuseOverwrite(force, out, out+".manifest.json"); err != nil {
+					return err
 				}
 			}
 			if format != "csv" && format != "jsonl" {

@@ -26,6 +26,9 @@ func runAuditCLI(t *testing.T, args ...string) (string, int) {
 	case err == nil:
 		return out.String(), 0
 	case errors.As(err, &ee):
+		if ee.err != nil { // what main prints on stderr
+			return out.String() + ee.err.Error(), ee.code
+		}
 		return out.String(), ee.code
 	}
 	return out.String() + err.Error(), 2

@@ -16,8 +16,9 @@ import (
 
 func newAuditEvidenceCmd() *cobra.Command {
 	var (
-		q   evidence.ChangeQuery
-		out string
+		q     evidence.ChangeQuery
+		out   string
+		force bool
 	)
 	cmd := &cobra.Command{
 		Use:   "evidence --repo R (--pr N | --sha S) --out FILE.zip",
@@ -27,12 +28,20 @@ func newAuditEvidenceCmd() *cobra.Command {
 			if q.Repo == "" || (q.PR == 0) == (q.SHA == "") || out == "" {
 				return exitCode(exitCannotRun, errors.New("evidence needs --repo, exactly one of --pr or --sha, and --out"))
 			}
+			if err := refuseOverwrite(force, out); err != nil {
+				return err
+			}
 			st, _, err := openAuditStore(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			err = writeOutput(cmd.OutOrStdout(), out, func(w io.Writer) error {
+			if q.SHA != "" {
+				if q.SHA, err = resolveSHA(cmd.Context(), st, q.Repo, q.SHA); err != nil {
+					return exitCode(exitCannotRun, err)
+				}
+			}
+			err = writeOutput(cmd.OutOrStdout(), out, force, func(w io.Writer) error {
 				return evidence.WritePackage(cmd.Context(), w, st, q, packageOptions(st))
 			})
 			if err != nil {
@@ -46,6 +55,7 @@ func newAuditEvidenceCmd() *cobra.Command {
 	cmd.Flags().IntVar(&q.PR, "pr", 0, "pull request number")
 	cmd.Flags().StringVar(&q.SHA, "sha", "", "commit SHA")
 	cmd.Flags().StringVar(&out, "out", "", "the zip file to write")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite --out when it exists")
 	cmd.AddCommand(newAuditEvidenceVerifyCmd())
 	return cmd
 }
@@ -67,6 +77,9 @@ func newAuditEvidenceVerifyCmd() *cobra.Command {
 		Short: "Check an evidence package offline: files, chain to the head, documents, re-performed decisions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if head != "" && !isHash(head) {
+				return exitCode(exitCannotRun, fmt.Errorf("--head %q is not a record hash (64 lower-case hex digits)", head))
+			}
 			f, err := os.Open(args[0])
 			if err != nil {
 				return exitCode(exitCannotRun, err)
@@ -104,7 +117,7 @@ func newAuditEvidenceVerifyCmd() *cobra.Command {
 }
 
 // writeSamplePackages writes one evidence package per sampled change into dir.
-func writeSamplePackages(cmd *cobra.Command, st chainStore, s evidence.Sample, dir string) error {
+func writeSamplePackages(cmd *cobra.Command, st chainStore, s evidence.Sample, dir string, force bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return exitCode(exitCannotRun, err)
 	}
@@ -118,7 +131,7 @@ func writeSamplePackages(cmd *cobra.Command, st chainStore, s evidence.Sample, d
 			name += "-" + c.SHA
 		}
 		out := filepath.Join(dir, name+".zip")
-		err := writeOutput(nil, out, func(w io.Writer) error {
+		err := writeOutput(nil, out, force, func(w io.Writer) error {
 			return evidence.WritePackage(cmd.Context(), w, st, q, packageOptions(st))
 		})
 		if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -55,4 +56,51 @@ func TestAuditExceptionsOnAServerDatabase(t *testing.T) {
 			t.Fatalf("verify: exit %d: %s", code, out)
 		}
 	})
+}
+
+// Every audit command that writes --out refuses to replace an existing file without
+// --force, and evidence commands take the short SHAs foureyes prints and refuse a head
+// that is not a hash (a usage error, never a false tampering alarm).
+func TestAuditOutputsRefuseOverwriteAndBadInput(t *testing.T) {
+	h := e2etest.Start(t)
+	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
+	h.Repo.SetPermission("bob", "write")
+	pr := h.OpenPR(e2etest.PRSpec{Number: 3, Author: "alice"})
+	h.PassBuild(pr.HeadSHA)
+	h.Approve(3, "bob")
+	h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+	h.WaitIdle()
+	dsn := h.DSN
+	dir := t.TempDir()
+	existing := dir + "/exists"
+	if err := os.WriteFile(existing, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"audit", "sample", "--store", dsn, "--since", "2020-01-01", "--until", "2099-01-01", "--size", "1", "--seed", "s", "--out", existing},
+		{"audit", "report", "--store", dsn, "--since", "2020-01-01", "--until", "2099-01-01", "--out", existing},
+		{"audit", "evidence", "--store", dsn, "--repo", "acme/payments", "--pr", "3", "--out", existing},
+		{"audit", "export", "--store", dsn, "--out", existing},
+	} {
+		out, code := runAuditCLI(t, args...)
+		if code != 2 || !strings.Contains(out, "--force") {
+			t.Errorf("%v over an existing file: exit %d, want 2 naming --force:\n%s", args[:2], code, out)
+		}
+		if b, _ := os.ReadFile(existing); string(b) != "keep me" {
+			t.Fatalf("%v overwrote the file", args[:2])
+		}
+	}
+	zip := dir + "/pr3.zip"
+	if out, code := runAuditCLI(t, "audit", "evidence", "--store", dsn, "--repo", "acme/payments", "--sha", pr.HeadSHA[:7], "--out", zip); code != 0 {
+		t.Fatalf("evidence --sha <7 hex>: exit %d:\n%s", code, out)
+	}
+	if out, code := runAuditCLI(t, "audit", "evidence", "--store", dsn, "--repo", "acme/payments", "--pr", "3", "--out", zip, "--force"); code != 0 {
+		t.Fatalf("evidence --force: exit %d:\n%s", code, out)
+	}
+	if out, code := runAuditCLI(t, "audit", "evidence", "verify", zip, "--head", "abc"); code != 2 || strings.Contains(out, "FAILED") {
+		t.Errorf("evidence verify --head abc: exit %d, want a usage error (2):\n%s", code, out)
+	}
+	if out, code := runAuditCLI(t, "audit", "evidence", "--store", dsn, "--repo", "acme/payments", "--sha", "zzz", "--out", dir+"/x.zip"); code != 2 || !strings.Contains(out, "hexadecimal") {
+		t.Errorf("evidence --sha zzz: exit %d:\n%s", code, out)
+	}
 }

@@ -13,6 +13,7 @@ func newAuditReportCmd() *cobra.Command {
 	var (
 		period      periodFlags
 		format, out string
+		force       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "report --since D --until D [--org O] [--format html|md|json] --out FILE",
@@ -32,7 +33,7 @@ func newAuditReportCmd() *cobra.Command {
 			}
 			defer st.Close()
 			q := evidence.ReportQuery{Since: pq.Since, Until: pq.Until, Org: period.org, Format: format}
-			return writeOutput(cmd.OutOrStdout(), out, func(w io.Writer) error {
+			return writeOutput(cmd.OutOrStdout(), out, force, func(w io.Writer) error {
 				if err := evidence.WriteReport(cmd.Context(), w, st, q); err != nil {
 					return exitCode(exitCannotRun, err)
 				}
@@ -44,6 +45,7 @@ func newAuditReportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&period.org, "org", "", "only repositories of this organisation")
 	cmd.Flags().StringVar(&format, "format", "html", "html, md or json")
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite --out when it exists")
 	return cmd
 }
 

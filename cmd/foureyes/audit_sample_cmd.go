@@ -37,9 +37,13 @@ func (p *periodFlags) query() (evidence.PopulationQuery, error) {
 
 // writeOutput writes what render produces to out, or to stdout when out is "" (a file is
 // written completely, then renamed into place, so a half-written file never looks done).
-func writeOutput(stdout io.Writer, out string, render func(io.Writer) error) error {
+// An existing out is evidence someone may rely on: it is replaced only with force.
+func writeOutput(stdout io.Writer, out string, force bool, render func(io.Writer) error) error {
 	if out == "" {
 		return render(stdout)
+	}
+	if err := refuseOverwrite(force, out); err != nil {
+		return err
 	}
 	tmp := out + ".partial"
 	f, err := os.Create(tmp)
@@ -72,6 +76,7 @@ func newAuditSampleCmd() *cobra.Command {
 		period            periodFlags
 		size              int
 		seed, format, out string
+		force             bool
 		strata            []string
 		evidenceDir       string
 	)
@@ -104,11 +109,11 @@ func newAuditSampleCmd() *cobra.Command {
 			if err != nil {
 				return exitCode(exitCannotRun, err)
 			}
-			if err := writeOutput(cmd.OutOrStdout(), out, func(w io.Writer) error { return evidence.WriteSample(w, s, pop, format) }); err != nil {
+			if err := writeOutput(cmd.OutOrStdout(), out, force, func(w io.Writer) error { return evidence.WriteSample(w, s, pop, format) }); err != nil {
 				return err
 			}
 			if evidenceDir != "" {
-				return writeSamplePackages(cmd, st, s, evidenceDir)
+				return writeSamplePackages(cmd, st, s, evidenceDir, force)
 			}
 			return nil
 		},
@@ -121,5 +126,19 @@ func newAuditSampleCmd() *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "csv", "csv or json")
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
 	cmd.Flags().StringVar(&evidenceDir, "evidence", "", "also write one evidence package per sampled change into DIR")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite --out and the packages in --evidence when they exist")
 	return cmd
+}
+
+// refuseOverwrite is the usage error for an --out that exists, unless --force.
+func refuseOverwrite(force bool, paths ...string) error {
+	if force {
+		return nil
+	}
+	for _, f := range paths {
+		if _, err := os.Stat(f); err == nil {
+			return exitCode(exitCannotRun, fmt.Errorf("--out: %s exists; pass --force to overwrite it", f))
+		}
+	}
+	return nil
 }

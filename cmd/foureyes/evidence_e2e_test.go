@@ -88,7 +88,7 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 		}
 		head := m[1]
 		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}, {"--pr", "8"}, {"--pr", "9"}} {
-			zip := filepath.Join(dir, "change"+args[0]+".zip")
+			zip := filepath.Join(dir, "change"+args[0]+args[1]+".zip")
 			out, code = runAuditCLI(t, append([]string{"audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--out", zip}, args...)...)
 			if code != 0 {
 				t.Fatalf("evidence %v: exit %d: %s", args, code, out)
