@@ -148,6 +148,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("version: 1\nrules: &a\n  - *a\n"))
 	f.Add([]byte("version: 1\nrules:\n  - name: x\n    <<: {approvals: {}}\n"))
+	f.Add([]byte(billionLaughs(8)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse("f.yml", data)
 		if err == nil {
