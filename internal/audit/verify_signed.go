@@ -109,7 +109,9 @@ func checkSignatures(ctx context.Context, sr store.SignatureReader, key ed25519.
 		}
 		pub, err := signing.ParsePublicKey([]byte(sg.PublicKey))
 		if err != nil {
-			return fail(func(Result) error { return &ChainError{sg.Seq, BadSignature, "the signature names no valid public key"} })
+			return fail(func(Result) error {
+				return &ChainError{sg.Seq, BadSignature, "the signature names no valid public key"}
+			})
 		}
 		if key == nil {
 			key = pub
