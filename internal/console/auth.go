@@ -50,6 +50,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			"the console login is not configured: set github.app.client_id and github.app.client_secret (the setup page stores them for apps it registers)"})
 		return
 	}
+	// Expired sessions and abandoned logins go here: every login pays for a small cleanup.
+	if err := c.cfg.Store.PruneSessions(r.Context(), c.now(), c.now().Add(-loginTTL)); err != nil {
+		c.cfg.Logger.Warn().Err(err).Msg("console: prune sessions")
+	}
 	state, verifier := randomToken(), oauth2.GenerateVerifier()
 	err := c.cfg.Store.PutLogin(r.Context(), store.PendingLogin{StateHash: hashToken(state), Verifier: verifier,
 		ReturnTo: safeNext(r.URL.Query().Get("next")), CreatedAt: c.now()})

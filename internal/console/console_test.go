@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/foureyes/foureyes/internal/console"
 	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/internal/store/storetest"
 )
 
 // world is a console against the fake GitHub and a real store, with a clock the test
@@ -54,6 +54,12 @@ func (w *world) advance(d time.Duration) {
 // mark maintains acme/pay; nora is a plain member of acme.
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldOn(t, storetest.New(t, "sqlite"))
+}
+
+// newWorldOn is newWorld on a given backend.
+func newWorldOn(t *testing.T, be storetest.Backend) *world {
+	t.Helper()
 	w := &world{t: t, gh: githubtest.New(t), now: time.Now().UTC()}
 	w.gh.AddInstallation(1, "acme")
 	w.gh.AddInstallation(2, "globex")
@@ -64,7 +70,7 @@ func newWorld(t *testing.T) *world {
 	pay.SetPermission("mark", "maintain")
 	pay.SetPermission("nora", "write")
 
-	raw, err := store.OpenChain(context.Background(), filepath.Join(t.TempDir(), "foureyes.db"))
+	raw, err := store.OpenChain(context.Background(), be.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +202,12 @@ func csrfOf(t *testing.T, body string) string {
 }
 
 func TestRolesSeeWhatTheyMay(t *testing.T) {
-	w := newWorld(t)
+	for _, name := range storetest.Names {
+		t.Run(name, func(t *testing.T) { testRoles(t, newWorldOn(t, storetest.New(t, name))) })
+	}
+}
+
+func testRoles(t *testing.T, w *world) {
 	q := "?" + period()
 	for _, tc := range []struct {
 		login      string

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -114,7 +116,9 @@ func (c *Console) addNote(w http.ResponseWriter, r *http.Request, s *session) er
 	facts, _ := json.Marshal(noteFacts{Author: s.Login, Time: now.Format("2006-01-02T15:04:05Z"), Text: text, Disposition: disp,
 		RecordSeq: e.Seq, RecordHash: e.Hash, Role: s.access.Role})
 	rec, err := c.cfg.Store.Append(r.Context(), store.Record{Kind: store.KindReviewNote, Installation: e.Installation,
-		Repository: e.Repository, PR: e.PR, SHA: e.SHA, Subject: store.ReviewNoteSubject(e.Seq), Actor: s.Login, Outcome: disp, Facts: facts})
+		Repository: e.Repository, PR: e.PR, SHA: e.SHA, Subject: store.ReviewNoteSubject(e.Seq), Actor: s.Login, Outcome: disp, Facts: facts,
+		// A form posted twice (a reload, a retry) is one note.
+		FactKey: "review_note:" + itoa(e.Seq) + ":" + s.Login + ":" + disp + ":" + digest(text)})
 	if err != nil {
 		return err
 	}
@@ -127,4 +131,9 @@ func (c *Console) addNote(w http.ResponseWriter, r *http.Request, s *session) er
 	}
 	http.Redirect(w, r, back+"#ex-"+itoa(e.Seq), http.StatusSeeOther)
 	return nil
+}
+
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
