@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/foureyes/foureyes/internal/e2etest"
 	"github.com/foureyes/foureyes/internal/githubtest"
+	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/internal/store/storetest"
 )
 
@@ -99,5 +101,46 @@ func TestLongWorkKeepsItsLeaseAcrossReplicas(t *testing.T) {
 	}
 	if gets != 1 {
 		t.Errorf("the PR was read %d times, want once: its delivery's lease was taken over by the other replica", gets)
+	}
+}
+
+// Back-pressure: a replica holds at most inbox.max_in_flight deliveries (running, or
+// waiting for the coalescer); the rest stay pending in the inbox, not in memory.
+func TestInFlightDeliveriesAreBounded(t *testing.T) {
+	h := strictHarness(t, e2etest.WithConfig(func(c *config.Config) {
+		c.Workers, c.Inbox.MaxInFlight = 2, 2
+	}))
+	h.GH.SetLatency(150 * time.Millisecond)
+	var ids []string
+	for n := 1; n <= 12; n++ {
+		h.Repo.SetPR(githubtest.PR{Number: n, Author: "alice", State: "open", BaseRef: "main", HeadRef: fmt.Sprintf("f/%d", n),
+			HeadSHA: e2etest.SHA(fmt.Sprintf("bp%d", n)), Title: fmt.Sprintf("PAY-%d", n), Files: []string{"a.go"}})
+		ids = append(ids, h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(n), "alice")))
+	}
+	maxLeased, sawPending := 0, false
+	e2etest.Eventually(t, 60*time.Second, "every delivery done", func() bool {
+		leased, done := 0, 0
+		for _, id := range ids {
+			d, err := h.Store.GetDelivery(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch d.Status {
+			case store.DeliveryLeased:
+				leased++
+			case store.DeliveryPending:
+				sawPending = true
+			case store.DeliveryDone:
+				done++
+			}
+		}
+		maxLeased = max(maxLeased, leased)
+		return done == len(ids)
+	})
+	if maxLeased > 2 {
+		t.Errorf("up to %d deliveries were leased at once, want at most inbox.max_in_flight = 2", maxLeased)
+	}
+	if !sawPending {
+		t.Error("no delivery ever waited in the inbox: the bound was not exercised")
 	}
 }
