@@ -57,3 +57,34 @@ func TestBackgroundWaitsForTheRateBudget(t *testing.T) {
 		t.Errorf("PR 51 re-evaluated before the reset")
 	}
 }
+
+// A policy push fans out to 100 open PRs in the background lane; a webhook meanwhile is
+// decided before the fan-out ends: it never queues behind it.
+func TestFanOutDoesNotDelayWebhooks(t *testing.T) {
+	h := e2etest.Start(t)
+	h.Repo.SetFile("main", ".github/foureyes.yml", "version: 1\nrules:\n  - name: four eyes\n    approvals:\n      count: 1\n")
+	h.Repo.SetPermission("bob", "write")
+	const n = 100
+	for i := range n {
+		h.OpenPR(e2etest.PRSpec{Number: 300 + i, Author: "alice"})
+	}
+	target := h.OpenPR(e2etest.PRSpec{Number: 299, Author: "alice"})
+	h.WaitIdle()
+	before := countRecords(t, h, store.KindPRDecision)
+	h.GH.SetLatency(20 * time.Millisecond)
+	after := e2etest.SHA("main-policy-fanout")
+	h.Repo.AddCommit(githubtest.Commit{SHA: after, Parents: []string{e2etest.SHA("base-main")}, Author: "admin", Committer: "admin",
+		Message: "policy", Files: []string{".github/foureyes.yml"}, Date: time.Now()})
+	h.Send("push", githubtest.PushEvent(h.Repo, "refs/heads/main", e2etest.SHA("base-main"), after, "admin"))
+	start := time.Now()
+	h.Repo.AddReview(299, githubtest.Review{User: "bob", State: "APPROVED", CommitID: target.HeadSHA, SubmittedAt: time.Now()})
+	h.Send("pull_request_review", githubtest.ReviewEvent("submitted", h.Repo, target, h.Repo.Reviews(299)[0], "bob"))
+	h.CheckRun(target.HeadSHA, e2etest.Concluded("success"))
+	took := time.Since(start)
+	done := countRecords(t, h, store.KindPRDecision) - before
+	t.Logf("webhook decided in %v while the fan-out had done %d of %d evaluations", took.Round(time.Millisecond), done-1, n+1)
+	if done >= n {
+		t.Errorf("the webhook's decision came after the fan-out (%d decisions by then)", done)
+	}
+	h.WaitIdle()
+}
