@@ -40,6 +40,9 @@ func hookHandler(dispatcher http.Handler, logger zerolog.Logger, m *metrics.Metr
 			return
 		}
 		event := eventLabel(known, r.Header.Get("X-GitHub-Event"))
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(hookDeadline)) // not supported by test recorders: ignored
+		_ = rc.SetWriteDeadline(time.Now().Add(hookDeadline))
 		if r.ContentLength > maxWebhookBody {
 			m.Deliveries.WithLabelValues(event, "too_large").Inc()
 			http.Error(w, "payload over 25 MB", http.StatusRequestEntityTooLarge)

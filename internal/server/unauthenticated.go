@@ -21,8 +21,12 @@ const (
 
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second // a 25 MB body at under ~1 MB/s is not GitHub
-	writeTimeout      = 60 * time.Second
-	idleTimeout       = 120 * time.Second
+	// writeTimeout bounds every response; console downloads (populations, evidence
+	// packages) may take minutes. The webhook route sets its own, tighter deadline
+	// (hookDeadline): GitHub gives up after 10 s anyway.
+	writeTimeout = 10 * time.Minute
+	idleTimeout  = 120 * time.Second
+	hookDeadline = 30 * time.Second
 )
 
 // newHTTPServer is the listener's server with every timeout and the header cap set: a
