@@ -14,7 +14,7 @@ import (
 // policy file on that branch (PolicyChanged, from the push handler, which also re-evaluates
 // the branch's open PRs) or the org's policy repository (all of the owner's), and expires
 // after policyTTL, which bounds how long a missed push webhook can leave it stale. Fresh
-// (background) evaluations always read it.
+// (background) evaluations and a fleet (Evaluator.Fleet) always read it.
 const (
 	policyTTL  = 10 * time.Minute
 	policySize = 4096
@@ -30,7 +30,9 @@ func policyKey(owner, repo, ref string) string { return owner + "/" + repo + "@"
 // loadPolicy is PolicyLoader.Load through the cache.
 func (e *Evaluator) loadPolicy(ctx context.Context, client *github.Client, t Target, ref string) (Loaded, error) {
 	k := policyKey(t.Owner, t.Repo, ref)
-	if !t.Fresh {
+	// With several replicas a push (which drops the cache) reaches one of them only, so a
+	// fleet reads the policy every time (a 304 when unchanged).
+	if !t.Fresh && !e.Fleet {
 		if l, ok := e.policies().Get(k); ok {
 			return l, nil
 		}
