@@ -30,7 +30,7 @@ func TestPagesPrintOnA4AndLetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	long := strings.Repeat("a-very-long-unbroken-login-or-reason-", 6)
+	long := strings.Repeat("a-very-long-login-or-reason-", 6) + strings.Repeat("x", 150) // and an unbreakable run
 	for _, r := range []store.Record{
 		{Kind: store.KindPRDecision, Repository: "acme/payments-with-a-long-name", PR: 7, SHA: strings.Repeat("c", 40), Actor: "alice", Outcome: "pass",
 			Facts: json.RawMessage(`{"pull_request":{"title":"` + long + `","author":"alice"}}`), Decision: json.RawMessage(`{"outcome":"pass","title":"` + long + `","rules":[]}`)},
