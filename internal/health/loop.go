@@ -25,6 +25,7 @@ type Loop struct {
 	Leader store.Leader
 	Every  time.Duration
 	Log    zerolog.Logger
+	Now    func() time.Time // time.Now when nil
 }
 
 // Run blocks until ctx ends. A failed round is logged and tried again next time.
@@ -33,11 +34,15 @@ func (l *Loop) Run(ctx context.Context) error {
 	if every <= 0 {
 		every = DefaultEvery
 	}
+	now := l.Now
+	if now == nil {
+		now = time.Now
+	}
 	t := time.NewTicker(min(every, time.Hour))
 	defer t.Stop()
 	var last time.Time
 	for {
-		if time.Since(last) >= every {
+		if now().Sub(last) >= every {
 			release, ok, err := l.Leader.TryLead(ctx, LeaderLock)
 			switch {
 			case err != nil && ctx.Err() == nil:
@@ -50,7 +55,7 @@ func (l *Loop) Run(ctx context.Context) error {
 				} else {
 					l.Log.Info().Int("probed", n).Msg("control health probed")
 				}
-				last = time.Now()
+				last = now()
 			}
 		}
 		select {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/google/go-github/v60/github"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -23,7 +22,6 @@ type Prober struct {
 	Store     store.Store
 	AppID     int64  // this app's id: the check must be pinned to it
 	CheckName string // "foureyes"
-	Now       func() time.Time
 }
 
 // Probed is one probe's outcome.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/store"
@@ -20,7 +19,7 @@ func newProber(t *testing.T) (*Prober, *githubtest.Server, *githubtest.Repo, sto
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &Prober{Clients: gh.ClientCreator(t), Store: st, AppID: gh.AppID, CheckName: "foureyes", Now: time.Now}, gh, repo, st
+	return &Prober{Clients: gh.ClientCreator(t), Store: st, AppID: gh.AppID, CheckName: "foureyes"}, gh, repo, st
 }
 
 func healthRecords(t *testing.T, st store.Store) []store.Record {

@@ -54,7 +54,7 @@ func (s *Server) startApp() error {
 	}
 	s.tickets.attach(ev)
 	prober := &health.Prober{Clients: clients, Store: s.store, AppID: cfg.GitHub.App.IntegrationID,
-		CheckName: cfg.Policy.CheckName, Now: s.now}
+		CheckName: cfg.Policy.CheckName}
 	base := &handler.Base{Store: s.store, Clients: clients, Evaluator: ev, AppID: cfg.GitHub.App.IntegrationID,
 		PolicyPath: cfg.Policy.File, MaxBackfill: 100, Now: s.now, OrgRepo: cfg.Policy.OrgRepo}
 	handlers := []githubapp.EventHandler{
@@ -112,7 +112,7 @@ func (s *Server) startApp() error {
 		go func() { defer a.wg.Done(); _ = loops.Run(ctx) }()
 	}
 	if !cfg.Health.Disabled {
-		loop := &health.Loop{Prober: prober, App: clients.NewAppClient, Leader: s.store, Every: cfg.Health.Interval.D(),
+		loop := &health.Loop{Prober: prober, App: clients.NewAppClient, Leader: s.store, Every: cfg.Health.Interval.D(), Now: s.now,
 			Log: s.logger.With().Str("component", "health").Logger()}
 		a.wg.Add(1)
 		go func() { defer a.wg.Done(); _ = loop.Run(ctx) }()
