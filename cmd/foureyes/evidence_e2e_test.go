@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -99,6 +100,13 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 			}
 			if n := regexp.MustCompile(`(\d+) decisions re-performed`).FindStringSubmatch(out); args[0] == "--pr" && (n == nil || n[1] == "0") {
 				t.Errorf("evidence verify %v re-performed no decision: %s", args, out)
+			}
+			if args[0] == "--sha" {
+				f, _ := os.ReadFile(zip)
+				html, err := evidence.ReadPackageFile(bytes.NewReader(f), int64(len(f)), "summary.html")
+				if err != nil || !strings.Contains(string(html), "pushed directly to main by root") {
+					t.Errorf("the direct push's summary does not say what happened: %v\n%s", err, html)
+				}
 			}
 			out, code = runAuditCLI(t, "audit", "evidence", "verify", zip, "--head", strings.Repeat("0", 64))
 			if code != 1 || !strings.Contains(out, "not in this package") {

@@ -93,6 +93,10 @@ func Summarize(recs []store.ChainRecord, m PackageManifest) (Summary, error) {
 			if json.Unmarshal(c.Facts, &mf) == nil {
 				ev.Detail = mf.Violation + mf.Reason
 			}
+			var pd policy.PushDecision
+			if ev.Detail == "" && json.Unmarshal(c.Decision, &pd) == nil {
+				ev.Detail = pd.Reason // a direct push: policy.DecidePush's reason
+			}
 			s.Violations = append(s.Violations, ev)
 		case store.KindDeploymentDecision, store.KindDeploymentEvent:
 			var d policy.Decision
