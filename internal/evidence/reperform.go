@@ -83,6 +83,10 @@ func sameJSON(a, b []byte) bool {
 func reperformAll(files map[string][]byte, rows map[int64]Row, m PackageManifest, res *VerifyResult, bad func(string, ...any)) {
 	for _, seq := range m.ChangeRecords {
 		w, ok := rows[seq]
+		if ok && w.Kind == string(store.KindDeploymentDecision) {
+			res.Notes = append(res.Notes, fmt.Sprintf("record %d: deployment decisions are not re-performed by this version (their facts and decision are in the package)", seq))
+			continue
+		}
 		if !ok || (w.Kind != string(store.KindPRDecision) && w.Kind != string(store.KindPolicyError)) || w.Decision == "" {
 			continue
 		}
