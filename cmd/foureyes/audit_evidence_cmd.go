@@ -95,9 +95,12 @@ func newAuditEvidenceVerifyCmd() *cobra.Command {
 				return exitCode(exitChainBroken, nil)
 			}
 			w := cmd.OutOrStdout()
-			for _, n := range res.Notes {
-				fmt.Fprintf(w, "note: %s\n", n)
+			notes := func() {
+				for _, n := range res.Notes {
+					fmt.Fprintf(w, "note: %s\n", n)
+				}
 			}
+			defer notes()
 			if !res.OK() {
 				for _, p := range res.Problems {
 					fmt.Fprintf(w, "FAILED: %s\n", p)
