@@ -73,12 +73,15 @@ func TestFirstRunInABrowser(t *testing.T) {
 	if !ok || last.Org != "acme" || !strings.HasSuffix(last.Manifest.HookAttributes.URL, "/api/github/hook") {
 		t.Errorf("manifest GitHub received: %+v", last)
 	}
+	if len(last.Manifest.CallbackURLs) != 1 || last.Manifest.CallbackURLs[0] != h.Config.Server.PublicURL+"/console/auth/callback" {
+		t.Errorf("manifest callback URLs (the console's login) = %v", last.Manifest.CallbackURLs)
+	}
 	st, err := os.Stat(h.Config.GitHub.CredentialsFile)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("credentials file: %v", err)
 	}
 	creds, err := setup.LoadCredentials(h.Config.GitHub.CredentialsFile)
-	if err != nil || creds.AppID != h.GH.AppID || creds.WebhookSecret == "" {
+	if err != nil || creds.AppID != h.GH.AppID || creds.WebhookSecret == "" || creds.ClientID == "" || creds.ClientSecret == "" {
 		t.Fatalf("credentials: %v %v", creds, err)
 	}
 	if !h.Server.Registered() {

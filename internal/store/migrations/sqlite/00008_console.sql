@@ -58,7 +58,7 @@ CREATE INDEX audit_exceptions_at ON audit_exceptions (recorded_at, repository, n
 CREATE INDEX audit_repo_seq ON audit_records (repository, seq);
 CREATE INDEX audit_actor_seq ON audit_records (actor, seq);
 CREATE INDEX audit_kind_outcome ON audit_records (kind, outcome, seq);
-CREATE INDEX audit_recorded_seq ON audit_records (recorded_at, seq);
+-- (recorded_at, seq) is audit_recorded_at itself here: a SQLite index ends in the rowid, seq.
 
 -- +goose StatementBegin
 CREATE TRIGGER audit_daily_count AFTER INSERT ON audit_records
