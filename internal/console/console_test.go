@@ -60,6 +60,12 @@ func newWorld(t *testing.T) *world {
 // newWorldOn is newWorld on a given backend.
 func newWorldOn(t *testing.T, be storetest.Backend) *world {
 	t.Helper()
+	return newWorldWith(t, be, nil)
+}
+
+// newWorldWith lets wrap change the store the console sees.
+func newWorldWith(t *testing.T, be storetest.Backend, wrap func(console.ConsoleStore) console.ConsoleStore) *world {
+	t.Helper()
 	w := &world{t: t, gh: githubtest.New(t), now: time.Now().UTC()}
 	w.gh.AddInstallation(1, "acme")
 	w.gh.AddInstallation(2, "globex")
@@ -76,6 +82,10 @@ func newWorldOn(t *testing.T, be storetest.Backend) *world {
 	}
 	t.Cleanup(func() { raw.Close() })
 	w.st = raw
+	var cs console.ConsoleStore = raw
+	if wrap != nil {
+		cs = wrap(raw)
+	}
 	var h http.Handler
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { h.ServeHTTP(rw, r) }))
 	t.Cleanup(w.srv.Close)
@@ -85,7 +95,7 @@ func newWorldOn(t *testing.T, be storetest.Backend) *world {
 	w.oauth.SetOrgRole("globex", "gus", "admin")
 	w.c, err = console.New(console.Config{
 		PublicURL: w.srv.URL, WebURL: w.gh.URL, V3APIURL: w.gh.APIURL, ClientID: w.oauth.ClientID, ClientSecret: w.oauth.ClientSecret,
-		SessionTTL: 8 * time.Hour, StoreName: "sqlite", Store: raw,
+		SessionTTL: 8 * time.Hour, StoreName: "sqlite", Store: cs,
 		Authorizer: &console.GitHubAuthorizer{Clients: w.gh.ClientCreator(t), Auditors: []string{"acme/sox-auditors"}},
 		Logger:     zerolog.Nop(), Now: w.clock,
 	})
@@ -543,5 +553,49 @@ func TestEvidenceDownloads(t *testing.T) {
 		if tc.login == "olivia" && code == 200 && strings.Contains(body, "globex") {
 			t.Errorf("acme's report names globex")
 		}
+	}
+}
+
+// slowChain holds a verification's scan after its first record until release closes.
+type slowChain struct {
+	console.ConsoleStore
+	release chan struct{}
+}
+
+func (s *slowChain) ScanChain(ctx context.Context, from int64, docs bool, fn func(store.ChainRecord) error) error {
+	first := true
+	return s.ConsoleStore.ScanChain(ctx, from, docs, func(r store.ChainRecord) error {
+		if err := fn(r); err != nil {
+			return err
+		}
+		if first {
+			first = false
+			<-s.release
+		}
+		return nil
+	})
+}
+
+func TestVerificationProgressIsShown(t *testing.T) {
+	slow := &slowChain{release: make(chan struct{})}
+	w := newWorldWith(t, storetest.New(t, "sqlite"), func(cs console.ConsoleStore) console.ConsoleStore {
+		slow.ConsoleStore = cs
+		return slow
+	})
+	b := w.browser()
+	_, body, _ := read(t, b.login("audrey"))
+	csrf := csrfOf(t, body)
+	b.post("/console/audit/verify", url.Values{"csrf": {csrf}}, w.srv.URL)
+	_, page, _ := b.get("/console/audit")
+	if !strings.Contains(page, `id="running"`) || !strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, "<progress") {
+		t.Fatalf("no progress while verifying:\n%s", page)
+	}
+	// A second request while one runs starts nothing new.
+	b.post("/console/audit/verify", url.Values{"csrf": {csrf}}, w.srv.URL)
+	close(slow.release)
+	console.WaitVerified(w.c)
+	_, page, _ = b.get("/console/audit")
+	if !strings.Contains(page, `id="verify-ok"`) || strings.Contains(page, `id="running"`) {
+		t.Fatalf("after the verification:\n%s", page)
 	}
 }
