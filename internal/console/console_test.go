@@ -599,3 +599,34 @@ func TestVerificationProgressIsShown(t *testing.T) {
 		t.Fatalf("after the verification:\n%s", page)
 	}
 }
+
+func TestCookiesAreLockedDown(t *testing.T) {
+	for _, tc := range []struct {
+		public string
+		secure bool
+	}{{"https://fe.example.com", true}, {"http://localhost:8080", false}} {
+		st, err := store.OpenChain(context.Background(), storetest.New(t, "sqlite").DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		c, err := console.New(console.Config{PublicURL: tc.public, WebURL: "https://github.example", V3APIURL: "https://github.example/api/v3/",
+			ClientID: "Iv1.x", ClientSecret: "s", Store: st, Authorizer: staticAuthorizer{}, Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		c.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/auth/login?next=//evil.example/", nil))
+		ck := rec.Header().Get("Set-Cookie")
+		if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || strings.Contains(ck, "Secure") != tc.secure {
+			t.Errorf("%s: login cookie %q", tc.public, ck)
+		}
+		loc, _ := url.Parse(rec.Header().Get("Location"))
+		if loc.Host != "github.example" || loc.Query().Get("redirect_uri") != tc.public+"/console/auth/callback" {
+			t.Errorf("%s: authorize URL %s", tc.public, loc)
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("CSP %q", csp)
+		}
+	}
+}
