@@ -49,6 +49,7 @@ type prState struct {
 // delta is one webhook payload's effect.
 type delta struct {
 	pr     *github.PullRequest
+	opened bool // pr comes from an "opened" event: the PR has just been created
 	review *policy.Review
 	check  *policy.Check
 	sha    string // the check's commit
@@ -88,9 +89,19 @@ func (e *Evaluator) ObservePR(repo string, pr *github.PullRequest) {
 	e.observe(repo, pr.GetNumber(), delta{pr: pr}, true)
 }
 
+// ObserveOpened records the payload of a PR just opened: it has no reviews yet (GitHub
+// cannot review a PR before it exists), so its first evaluation does not read them; a
+// review whose webhook is handled before or meanwhile is kept (ObserveReview) and applied.
+func (e *Evaluator) ObserveOpened(repo string, pr *github.PullRequest) {
+	if pr == nil || pr.GetNumber() == 0 {
+		return
+	}
+	e.observe(repo, pr.GetNumber(), delta{pr: pr, opened: true}, true)
+}
+
 // ObserveReview records a submitted or dismissed review.
 func (e *Evaluator) ObserveReview(repo string, number int, r policy.Review) {
-	e.observe(repo, number, delta{review: &r}, false)
+	e.observe(repo, number, delta{review: &r}, true)
 }
 
 // ObserveCheck records a completed check run or a status on sha.
@@ -128,6 +139,14 @@ func (e *Evaluator) derived(repo string, number int, fresh bool) known {
 	if s.reviews != nil {
 		reviews = append(reviews, (*s.reviews)...)
 		kn.reviews = &reviews
+	} else {
+		for _, d := range s.deltas {
+			if d.opened {
+				reviews = []policy.Review{} // just opened: none but those seen since
+				kn.reviews = &reviews
+				break
+			}
+		}
 	}
 	if s.checks != nil {
 		checks = append(checks, (*s.checks)...)

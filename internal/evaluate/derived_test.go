@@ -92,3 +92,26 @@ func equalChecks(a, b []policy.Check) bool {
 	}
 	return true
 }
+
+// TestDerivedStateOpened: a PR just opened has no reviews to read, but a review seen
+// before or during its first evaluation counts.
+func TestDerivedStateOpened(t *testing.T) {
+	approve := policy.Review{ID: 5, User: "bob", State: "APPROVED"}
+	for _, reviewFirst := range []bool{false, true} {
+		e := &Evaluator{}
+		if reviewFirst { // the opened delivery was handled late
+			e.ObserveReview("o/r", 1, approve)
+		}
+		e.ObserveOpened("o/r", prWithHead("h1"))
+		if !reviewFirst {
+			e.ObserveReview("o/r", 1, approve)
+		}
+		kn := e.derived("o/r", 1, false)
+		if kn.pr == nil || kn.reviews == nil || len(*kn.reviews) != 1 || (*kn.reviews)[0] != approve {
+			t.Errorf("review first %v: pr %v, reviews %+v; want the payload's PR and the one review", reviewFirst, kn.pr != nil, kn.reviews)
+		}
+		if kn.checks != nil {
+			t.Errorf("checks of a new PR must be read (CI may have run before it was opened)")
+		}
+	}
+}

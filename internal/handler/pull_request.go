@@ -59,7 +59,13 @@ func (h *PullRequest) Handle(ctx context.Context, eventType, deliveryID string, 
 		readPolicy()
 		observe()
 		Evaluate(ctx, subject)
-	case "opened", "reopened":
+	case "opened":
+		readPolicy()
+		if h.Evaluator != nil && pr != nil {
+			h.Evaluator.ObserveOpened(repo.GetFullName(), pr)
+		}
+		Evaluate(ctx, subject)
+	case "reopened":
 		readPolicy()
 		observe()
 		Evaluate(ctx, subject)

@@ -116,9 +116,9 @@ func TestRateLimitedRetriesWaitAsGitHubAsks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := strictHarness(t)
 			n := 46 + i
-			// The reviews are read on the first evaluation (the PR itself comes with the
+			// The commits are read on the first evaluation (the PR itself comes with the
 			// opened payload).
-			h.GH.Fail("GET", fmt.Sprintf("/repos/acme/payments/pulls/%d/reviews", n), tc.status, 1, tc.headers())
+			h.GH.Fail("GET", fmt.Sprintf("/repos/acme/payments/pulls/%d/commits", n), tc.status, 1, tc.headers())
 			start := time.Now()
 			pr := h.OpenPR(e2etest.PRSpec{Number: n, Author: "alice"})
 			h.CheckRun(pr.HeadSHA, e2etest.InProgress)
@@ -131,7 +131,7 @@ func TestRateLimitedRetriesWaitAsGitHubAsks(t *testing.T) {
 
 func TestPermanentFailureIsMarkedFailed(t *testing.T) {
 	h := strictHarness(t)
-	h.GH.Fail("GET", "/repos/acme/payments/pulls/44/reviews", 502, 100, nil)
+	h.GH.Fail("GET", "/repos/acme/payments/pulls/44/commits", 502, 100, nil)
 	h.Repo.SetPR(githubtest.PR{Number: 44, Author: "alice", State: "open", BaseRef: "main", HeadRef: "x", HeadSHA: e2etest.SHA("pr44")})
 	id := h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(44), "alice"))
 	e2etest.Eventually(t, 20*time.Second, "delivery failed", func() bool {
