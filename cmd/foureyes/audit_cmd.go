@@ -186,6 +186,7 @@ func isHash(s string) bool {
 func newAuditExportCmd() *cobra.Command {
 	var (
 		format, since, until, repo, out string
+		actor, outcome                  string
 		kinds                           []string
 		force                           bool
 	)
@@ -194,7 +195,7 @@ func newAuditExportCmd() *cobra.Command {
 		Short: "Stream audit records with a manifest (query, extraction time, row count, SHA-256)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := audit.ExportQuery{Format: format, Repo: repo}
+			q := audit.ExportQuery{Format: format, Repo: repo, Actor: actor, Outcome: outcome}
 			var err error
 			if q.Since, err = parseTime(since); err != nil {
 				return exitCode(exitCannotRun, fmt.Errorf("--since: %w", err))
@@ -232,6 +233,8 @@ func newAuditExportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&since, "since", "", "first recorded_at included (RFC 3339 or YYYY-MM-DD, UTC)")
 	cmd.Flags().StringVar(&until, "until", "", "recorded_at before which records are included (RFC 3339 or YYYY-MM-DD)")
 	cmd.Flags().StringVar(&repo, "repo", "", "only this owner/name")
+	cmd.Flags().StringVar(&actor, "actor", "", "only records of this GitHub login (as the console's changes page)")
+	cmd.Flags().StringVar(&outcome, "outcome", "", "only records with this outcome, e.g. pass, violation, rejected")
 	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only these kinds, repeatable or comma-separated: "+kindList())
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE and the manifest to FILE.manifest.json (refuses to overwrite)")
 	cmd.Flags().BoolVar(&force, "force", false, "with --out, overwrite existing files")

@@ -95,6 +95,11 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, s *session) e
 		w.Header().Set("Foureyes-Export-Manifest", `{"error":"export failed: the file is incomplete"}`)
 		return nil
 	}
+	if c.cfg.PublicKey != nil {
+		if pk, err := audit.PublishKey(r.Context(), c.cfg.Store, c.cfg.PublicKey); err == nil {
+			m.SetKey(pk)
+		}
+	}
 	if err := audit.WriteTrailer(w, m); err != nil {
 		return nil
 	}

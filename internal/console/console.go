@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/ed25519"
 	"embed"
 	"errors"
 	"fmt"
@@ -37,11 +38,14 @@ type Config struct {
 	ClientSecret string // github.app.client_secret
 	SessionTTL   time.Duration
 	StoreName    string // named in export manifests
-	Store        ConsoleStore
-	Authorizer   Authorizer
-	HTTPClient   *http.Client // for GitHub's OAuth endpoints (default: 30 s timeout)
-	Logger       zerolog.Logger
-	Now          func() time.Time
+	// PublicKey is the audit log's signing key (the server holds it): export manifests
+	// and evidence packages name it, as the CLI's do with audit.signing_key.
+	PublicKey  ed25519.PublicKey
+	Store      ConsoleStore
+	Authorizer Authorizer
+	HTTPClient *http.Client // for GitHub's OAuth endpoints (default: 30 s timeout)
+	Logger     zerolog.Logger
+	Now        func() time.Time
 }
 
 // Console serves /console/.

@@ -230,7 +230,7 @@ func testRoles(t *testing.T, w *world) {
 		{login: "olivia", status: 200, role: "organisation owner", sees: []string{"acme/pay", "acme/web"}, hide: []string{"globex"}, mayNote: true},
 		{login: "mark", status: 200, role: "repository admin", sees: []string{"acme/pay"}, hide: []string{"acme/web", "globex"}},
 		{login: "gus", status: 200, role: "organisation owner", sees: []string{"globex/secret"}, hide: []string{"acme"}, mayNote: true},
-		{login: "nora", status: 403, hide: []string{"acme/", "globex"}},    // a member with write access is no role
+		{login: "nora", status: 403, hide: []string{"acme/", "globex"}},     // a member with write access is no role
 		{login: "stranger", status: 403, hide: []string{"acme/", "globex"}}, // another org's user
 	} {
 		t.Run(tc.login, func(t *testing.T) {
@@ -297,7 +297,7 @@ func TestPagesEscapeAndShowTheTrace(t *testing.T) {
 	w := newWorld(t)
 	b := w.browser()
 	read(t, b.login("audrey"))
-	code, body, hdr := b.get("/console/changes/acme/pay/pull/3?"+period())
+	code, body, hdr := b.get("/console/changes/acme/pay/pull/3?" + period())
 	if code != 200 {
 		t.Fatalf("change page: %d", code)
 	}
@@ -430,7 +430,7 @@ func TestReviewNotesNeedCSRFAndARole(t *testing.T) {
 	b := w.browser()
 	_, body, _ := read(t, b.login("audrey"))
 	csrf := csrfOf(t, body)
-	_, page, _ := b.get("/console/exceptions?"+period())
+	_, page, _ := b.get("/console/exceptions?" + period())
 	m := regexp.MustCompile(`action="/console/exceptions/(\d+)/notes"`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no note form:\n%s", page)
@@ -466,7 +466,7 @@ func TestReviewNotesNeedCSRFAndARole(t *testing.T) {
 	mb := w.browser()
 	_, body, _ = read(t, mb.login("mark"))
 	mform := url.Values{"text": {"x"}, "disposition": {"explained"}, "csrf": {csrfOf(t, body)}}
-	_, page, _ = mb.get("/console/exceptions?"+period())
+	_, page, _ = mb.get("/console/exceptions?" + period())
 	m = regexp.MustCompile(`id="ex-(\d+)"`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatal("maintainer sees no exception of acme/pay")
@@ -480,7 +480,7 @@ func TestDownloadIsTheAuditExport(t *testing.T) {
 	w := newWorld(t)
 	b := w.browser()
 	read(t, b.login("mark"))
-	resp, err := b.client.Get(w.srv.URL + "/console/changes/download?"+period()+"&format=csv&kind=merge")
+	resp, err := b.client.Get(w.srv.URL + "/console/changes/download?" + period() + "&format=csv&kind=merge")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"net/http"
 
@@ -24,7 +25,7 @@ func (s *Server) startConsole(clients githubapp.ClientCreator) error {
 		ClientID: s.cfg.GitHub.App.ClientID, ClientSecret: s.cfg.GitHub.App.ClientSecret,
 		SessionTTL: s.cfg.Console.SessionTTL.D(), StoreName: s.cfg.Store.Driver, Store: st,
 		Authorizer: &console.GitHubAuthorizer{Clients: clients, Auditors: s.cfg.Console.Auditors},
-		Logger:     s.logger, Now: s.now,
+		Logger:     s.logger, Now: s.now, PublicKey: s.publicKey(),
 	})
 	if err != nil {
 		return err
@@ -41,4 +42,12 @@ func (s *Server) serveConsole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.ServeHTTP(w, r)
+}
+
+// publicKey is the audit signing key's public half (nil before it is loaded).
+func (s *Server) publicKey() ed25519.PublicKey {
+	if s.signKey == nil {
+		return nil
+	}
+	return s.signKey.Public().(ed25519.PublicKey)
 }

@@ -160,7 +160,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		csv, _ = os.ReadFile(files[0])
 		return strings.Contains(string(csv), "# foureyes-export-manifest ")
 	})
-	if !strings.HasPrefix(string(csv), "seq,id,recorded_at,kind") || !strings.Contains(string(csv), "review_note") || !strings.Contains(string(csv), `"row_count"`) {
+	if !strings.HasPrefix(string(csv), "seq,id,recorded_at,kind") || !strings.Contains(string(csv), "review_note") || !strings.Contains(string(csv), `"row_count"`) ||
+		!strings.Contains(string(csv), `"public_key_source":"the app's signing key"`) {
 		t.Errorf("download:\n%.600s", csv)
 	}
 	do("audit log", chromedp.Navigate(h.URL()+"/console/audit"), chromedp.WaitVisible(chromedp.ID("verify")),

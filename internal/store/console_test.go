@@ -219,5 +219,13 @@ func TestConsolePostureAndScope(t *testing.T) {
 		if fmt.Sprint(seen) != "[acme/pay acme/pay acme/pay]" {
 			t.Fatalf("scoped query: %v", seen)
 		}
+		seen = nil
+		must(t, st.Query(ctx, store.Filter{Actor: "merger", Outcome: "fail"}, func(r store.Record) error {
+			seen = append(seen, r.Repository+":"+string(r.Kind))
+			return nil
+		}))
+		if fmt.Sprint(seen) != "[acme/pay:merge acme/web:merge other/secret:merge acmex/pay:merge]" {
+			t.Fatalf("actor and outcome filter: %v", seen)
+		}
 	})
 }
