@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // DeploymentFacts is what the deployment gate sees: the deployment, the deployer, the
 // pull requests that brought the SHA (with what foureyes recorded at their merge) and
@@ -87,7 +90,7 @@ type DeploymentOptions struct {
 	// UnknownEnvironments are globs of environments that must be named by a deployment
 	// rule: a deployment to a matching environment that no rule names is rejected
 	// rather than approved.
-	UnknownEnvironments []string
+	UnknownEnvironments []string `json:"unknown_environments"`
 }
 
 // EvaluateDeployment decides a deployment with default options: an environment that
@@ -134,6 +137,22 @@ func (o DeploymentOptions) Evaluate(p *Policy, f DeploymentFacts) DeploymentDeci
 	}
 	return d
 }
+
+// Decide is the gate's decision: Evaluate, except that a deployment some rule applies to
+// but that names no commit SHA is an error (there is nothing to judge). The deployment
+// gate records o with the facts, so a recorded decision is re-performed by Decide alone.
+func (o DeploymentOptions) Decide(p *Policy, f DeploymentFacts) DeploymentDecision {
+	d := o.Evaluate(p, f)
+	if !d.NoRuleApplied && f.SHA == "" {
+		e := DeploymentErrorDecision(f.Environment, f.SHA, errNoDeployedSHA)
+		e.PolicyDigest = d.PolicyDigest
+		return e
+	}
+	return d
+}
+
+// errNoDeployedSHA is the error of a deployment that names no commit.
+var errNoDeployedSHA = errors.New("the deployment names no commit SHA: nothing to judge")
 
 // DeploymentErrorDecision rejects a deployment whose policy does not parse.
 func DeploymentErrorDecision(env, sha string, err error) DeploymentDecision {

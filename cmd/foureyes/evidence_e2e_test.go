@@ -88,7 +88,7 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 			t.Fatalf("verify names no head: %s", out)
 		}
 		head := m[1]
-		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}, {"--pr", "8"}, {"--pr", "9"}} {
+		for _, args := range [][]string{{"--pr", "7"}, {"--sha", hotfix}, {"--pr", "8"}, {"--pr", "9"}, {"--sha", merge}} {
 			zip := filepath.Join(dir, "change"+args[0]+args[1]+".zip")
 			out, code = runAuditCLI(t, append([]string{"audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--out", zip}, args...)...)
 			if code != 0 {
@@ -98,10 +98,15 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 			if code != 0 || !strings.HasPrefix(out, "verified ") {
 				t.Fatalf("evidence verify %v: exit %d: %s", args, code, out)
 			}
-			if n := regexp.MustCompile(`(\d+) decisions re-performed`).FindStringSubmatch(out); args[0] == "--pr" && (n == nil || n[1] == "0") {
+			// Every package re-performs: decisions, the merge's verdict, the direct push, the
+			// deployment (--sha merge: its merge and its deployment decision).
+			if n := regexp.MustCompile(`(\d+) decisions re-performed`).FindStringSubmatch(out); n == nil || n[1] == "0" || args[1] == merge && n[1] != "2" {
 				t.Errorf("evidence verify %v re-performed no decision: %s", args, out)
 			}
-			if args[0] == "--sha" {
+			if strings.Contains(out, "not re-performed") {
+				t.Errorf("evidence verify %v left a decision not re-performed: %s", args, out)
+			}
+			if args[1] == hotfix {
 				f, _ := os.ReadFile(zip)
 				html, err := evidence.ReadPackageFile(bytes.NewReader(f), int64(len(f)), "summary.html")
 				if err != nil || !strings.Contains(string(html), "pushed directly to main by root") {
@@ -136,6 +141,26 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 		page, _ := os.ReadFile(html)
 		if !strings.Contains(string(page), "no review") || !strings.Contains(string(page), "direct push") {
 			t.Errorf("the HTML report lacks the direct push:\n%s", page)
+		}
+
+		// A deployment decision changed after the fact: the recorded approval of another
+		// run, with the decision document rewritten (and its digest recomputed) to approve
+		// what the engine rejects. Re-performance reports it.
+		deps := h.Records(store.Filter{Kinds: []store.Kind{store.KindDeploymentDecision}})
+		if len(deps) != 1 || !strings.Contains(string(deps[0].Facts), `"deployment_options"`) {
+			t.Fatalf("want one deployment decision recording its gate options, got %+v", deps)
+		}
+		forged := deps[0]
+		forged.Subject = "run:999/env:production"
+		forged.Facts = bytes.Replace(forged.Facts, []byte(`"merged":true`), []byte(`"merged":false`), 1)
+		b.ForgeAppend(t, forged)
+		zip := filepath.Join(dir, "forged.zip")
+		if out, code = runAuditCLI(t, "audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--sha", merge, "--out", zip); code != 0 {
+			t.Fatalf("evidence of the forged deployment: exit %d: %s", code, out)
+		}
+		out, code = runAuditCLI(t, "audit", "evidence", "verify", zip)
+		if code != 1 || !strings.Contains(out, "re-performed decision differs from the recorded one (recorded approved, re-performed rejected") {
+			t.Errorf("a forged deployment decision: exit %d: %s", code, out)
 		}
 	})
 }

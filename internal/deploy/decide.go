@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-github/v60/github"
@@ -19,6 +20,9 @@ type RecordedFacts struct {
 	PolicyRef    string       `json:"policy_ref"`
 	DeployerFrom Deployer     `json:"deployer_from"`
 	PREvidence   []PREvidence `json:"pr_evidence"`
+	// Options are the server's gate settings the decision was made with
+	// (policy.DeploymentOptions.Decide of the facts and the recorded policy re-derives it).
+	Options policy.DeploymentOptions `json:"deployment_options"`
 }
 
 // decide loads the default branch's policy (never the deployed ref: a deployment must not
@@ -48,18 +52,27 @@ func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, run
 	if err != nil {
 		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
 	}
+	in := loaded.Inputs
+	in.Missing = g.Evaluator.Missing
 	if loaded.Err != nil {
-		return rf, loaded.Source, policy.DeploymentErrorDecision(r.Environment, r.SHA, loaded.Err), nil
+		d := policy.DeploymentErrorDecision(r.Environment, r.SHA, loaded.Err)
+		var perrs policy.Errors
+		if errors.As(loaded.Err, &perrs) {
+			// Files that do not parse or merge: re-performable from the files as read (an
+			// unreadable org file is not: nothing was read).
+			d.PolicyDigest = policy.InputsDigest(in)
+		}
+		return rf, loaded.Source, d, g.Evaluator.KeepPolicyInputs(ctx, d.PolicyDigest, in)
 	}
-	opts := policy.DeploymentOptions{UnknownEnvironments: g.RejectUnknown}
-	if opts.Evaluate(loaded.Policy, rf.DeploymentFacts).NoRuleApplied {
-		// No rule names the environment: nothing to gather, the answer depends on the
-		// environment alone.
-		return rf, loaded.Source, opts.Evaluate(loaded.Policy, rf.DeploymentFacts), nil
+	opts := policy.DeploymentOptions{UnknownEnvironments: append([]string{}, g.RejectUnknown...)}
+	rf.Options = opts
+	if err := g.Evaluator.KeepPolicyInputs(ctx, loaded.Policy.Digest(), in); err != nil {
+		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
 	}
-	if r.SHA == "" {
-		return rf, loaded.Source, policy.DeploymentErrorDecision(r.Environment, r.SHA,
-			fmt.Errorf("the deployment names no commit SHA: nothing to judge")), nil
+	if opts.Evaluate(loaded.Policy, rf.DeploymentFacts).NoRuleApplied || r.SHA == "" {
+		// No rule names the environment, or there is no commit to judge: nothing to
+		// gather, the answer depends on the environment alone.
+		return rf, loaded.Source, opts.Decide(loaded.Policy, rf.DeploymentFacts), nil
 	}
 	prs, err := g.pullsOf(ctx, client, r)
 	if err != nil {
@@ -79,5 +92,5 @@ func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, run
 	}
 	rf.Checks = append(rf.Checks, checks...)
 	g.addChangeRequests(ctx, loaded.Policy, &rf.DeploymentFacts)
-	return rf, loaded.Source, opts.Evaluate(loaded.Policy, rf.DeploymentFacts), nil
+	return rf, loaded.Source, opts.Decide(loaded.Policy, rf.DeploymentFacts), nil
 }

@@ -44,10 +44,10 @@ func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Ta
 	}
 	self := policy.HeadDecision{PR: t.Number, Base: pr.GetBase().GetRef(), Decision: &d.Decision}
 	hds := make([]policy.HeadDecision, 0, len(others))
-	parts := []sharedPart{{PR: t.Number, Seq: own.Seq, Outcome: string(d.Decision.Outcome)}}
+	parts := []sharedPart{{PR: t.Number, Seq: own.Seq, Outcome: string(d.Decision.Outcome), Base: self.Base}}
 	for _, o := range others {
 		hds = append(hds, o.HeadDecision)
-		parts = append(parts, sharedPart{PR: o.PR, Seq: o.seq, Outcome: o.outcome()})
+		parts = append(parts, sharedPart{PR: o.PR, Seq: o.seq, Outcome: o.outcome(), Base: o.Base})
 	}
 	shown := policy.SharedHead(self, hds)
 	facts, err := json.Marshal(struct {
@@ -83,11 +83,13 @@ func withBaseline(out report.Output, baseline string) report.Output {
 	return out
 }
 
-// sharedPart is one decision a shared_head record combines (seq 0: none on this head yet).
+// sharedPart is one decision a shared_head record combines (seq 0: none on this head yet),
+// with the base policy.SharedHead names it under: the record re-derives the combination.
 type sharedPart struct {
 	PR      int    `json:"pr"`
 	Seq     int64  `json:"seq,omitempty"`
 	Outcome string `json:"outcome"`
+	Base    string `json:"base"`
 }
 
 // otherDecision is another PR's latest decision on the head, with its record.

@@ -48,7 +48,7 @@ func changeStore(t *testing.T) interface {
 		{Kind: store.KindPRDecision, Repository: "acme/pay", PR: 7, SHA: "h1", Actor: "alice", Outcome: "pending", Facts: facts, Decision: json.RawMessage(`{"outcome":"pending","title":"waiting","rules":[]}`)},
 		{Kind: store.KindPush, Repository: "other/x", SHA: "o2", Actor: "eve"},
 		{Kind: store.KindPRDecision, Repository: "acme/pay", PR: 7, SHA: "h1", Actor: "alice", Outcome: "pass", Facts: facts, Decision: pass.JSON()},
-		{Kind: store.KindMerge, Repository: "acme/pay", PR: 7, SHA: "m1", Actor: "bob", Outcome: "pass", Facts: json.RawMessage(`{"head_sha":"h1","base_ref":"main"}`)},
+		{Kind: store.KindMerge, Repository: "acme/pay", PR: 7, SHA: "m1", Actor: "bob", Outcome: "pass", Facts: json.RawMessage(`{"head_sha":"h1","base_ref":"main","decision":{"seq":5,"sha":"h1","base_ref":"main","outcome":"pass"}}`)},
 		{Kind: store.KindDeploymentDecision, Repository: "acme/pay", SHA: "m1", Subject: "run:5/env:production", Actor: "carol", Outcome: "approved", Decision: json.RawMessage(`{"outcome":"approved","title":"deploy ok","rules":[]}`)},
 		{Kind: store.KindPush, Repository: "other/x", SHA: "o3", Actor: "eve"},
 	} {

@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -79,34 +80,80 @@ func sameJSON(a, b []byte) bool {
 	return bytes.Equal(ca.Bytes(), cb.Bytes())
 }
 
-// reperformAll re-performs every pull-request decision of the change that names a policy.
+// reperformAll re-performs every decision of the change that a pure policy function
+// made: pull-request decisions and policy errors (policy.DecidePR), deployment decisions
+// (policy.DeploymentOptions.Decide) from the policy their digest names, and merge
+// records (policy.JudgeMerge), direct-push violations (policy.DecidePush) and shared-head
+// combinations (policy.SharedHead) from what their records hold.
 func reperformAll(files map[string][]byte, rows map[int64]Row, m PackageManifest, res *VerifyResult, bad func(string, ...any)) {
 	for _, seq := range m.ChangeRecords {
 		w, ok := rows[seq]
-		if ok && w.Kind == string(store.KindDeploymentDecision) {
-			res.Notes = append(res.Notes, fmt.Sprintf("record %d: deployment decisions are not re-performed by this version (their facts and decision are in the package)", seq))
-			continue
-		}
-		if !ok || (w.Kind != string(store.KindPRDecision) && w.Kind != string(store.KindPolicyError)) || w.Decision == "" {
-			continue
-		}
-		if w.PolicyDigest == "" {
-			res.Notes = append(res.Notes, fmt.Sprintf("record %d: names no policy digest: not re-performed", seq))
-			continue
-		}
-		inputs, ok := files[PolicyFileName(w.PolicyDigest)]
 		if !ok {
-			res.Notes = append(res.Notes, fmt.Sprintf("record %d: the package holds no policy text for %s: not re-performed", seq, w.PolicyDigest))
 			continue
 		}
-		r, err := Reperform(w, inputs)
+		var (
+			r   Reperformed
+			err error
+		)
+		switch store.Kind(w.Kind) {
+		case store.KindMerge, store.KindViolation, store.KindSharedHead:
+			if w.Facts == "" {
+				res.Notes = append(res.Notes, fmt.Sprintf("record %d (%s): holds no facts: not re-performed", seq, w.Kind))
+				continue
+			}
+		}
+		switch store.Kind(w.Kind) {
+		case store.KindPRDecision, store.KindPolicyError, store.KindDeploymentDecision:
+			if w.Decision == "" {
+				continue
+			}
+			if w.PolicyDigest == "" {
+				res.Notes = append(res.Notes, fmt.Sprintf("record %d: names no policy digest: not re-performed", seq))
+				continue
+			}
+			inputs, ok := files[PolicyFileName(w.PolicyDigest)]
+			if !ok {
+				res.Notes = append(res.Notes, fmt.Sprintf("record %d: the package holds no policy text for %s: not re-performed", seq, w.PolicyDigest))
+				continue
+			}
+			if w.Kind == string(store.KindDeploymentDecision) {
+				r, err = ReperformDeployment(w, inputs)
+			} else {
+				r, err = Reperform(w, inputs)
+			}
+		case store.KindMerge:
+			r, err = ReperformMerge(w, rows)
+		case store.KindViolation:
+			if strings.HasPrefix(w.Subject, "push:") {
+				r, err = ReperformPush(w)
+			} else {
+				r, err = ReperformMerge(w, rows)
+			}
+		case store.KindSharedHead:
+			r, err = ReperformSharedHead(w, rows)
+		default:
+			continue
+		}
+		if errors.Is(err, errNotReperformable) {
+			res.Notes = append(res.Notes, fmt.Sprintf("record %d (%s): not re-performed: %v", seq, w.Kind, err))
+			continue
+		}
 		if err != nil {
 			bad("record %d: re-performance: %v", seq, err)
 			continue
 		}
 		res.Reperformed++
 		if !r.Same {
-			bad("record %d: re-performed decision differs from the recorded one (recorded %s, re-performed %s: %s)", seq, r.Recorded, r.Again, r.Decision.Title)
+			bad("record %d: re-performed %s differs from the recorded one (recorded %s, re-performed %s: %s)", seq, what(w.Kind), r.Recorded, r.Again, r.Decision.Title)
 		}
 	}
+}
+
+// what names the decision of a record kind in a difference.
+func what(kind string) string {
+	switch store.Kind(kind) {
+	case store.KindMerge, store.KindViolation:
+		return "verdict"
+	}
+	return "decision"
 }
