@@ -177,6 +177,11 @@ func (m *ManifestFlow) create(rm ReceivedManifest) *ManifestApp {
 		Code: manifestRandom(20), Manifest: rm, ClientID: "Iv1." + manifestRandom(8),
 		ClientSecret: manifestRandom(20), WebhookSecret: manifestRandom(20), CreatedAt: m.now(),
 	}
+	// The app is the fake's own: with its OAuth app enabled, the same OAuth client, so a
+	// login with the converted credentials works.
+	if o, ok := oauthApps.Load(m.s); ok {
+		app.ClientID, app.ClientSecret = o.(*OAuth).ClientID, o.(*OAuth).ClientSecret
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	app.Owner = rm.Org

@@ -26,6 +26,7 @@ func TestFirstRunInABrowser(t *testing.T) {
 	ctx := e2etest.NewBrowser(t)
 	h := e2etest.Start(t, e2etest.WithConfig(func(c *config.Config) {
 		c.GitHub.App.IntegrationID, c.GitHub.App.WebhookSecret, c.GitHub.App.PrivateKey = 0, "", ""
+		c.GitHub.App.ClientID, c.GitHub.App.ClientSecret = "", "" // from the manifest conversion
 	}))
 	flow := h.GH.EnableManifestFlow()
 	if h.Server.Registered() {
@@ -95,4 +96,9 @@ func TestFirstRunInABrowser(t *testing.T) {
 	h.Sender = githubtest.NewSender(h.URL()+"/api/github/hook", creds.WebhookSecret)
 	pr := h.OpenPR(e2etest.PRSpec{Number: 90, Author: "alice"})
 	h.CheckRun(pr.HeadSHA, e2etest.Concluded("neutral"))
+
+	// The console's login uses the OAuth client the conversion returned: GitHub's consent
+	// page appears (the fake answers 404 for an unknown client_id).
+	h.OAuth.SignIn("octocat")
+	do("console login after registration", chromedp.Navigate(h.URL()+"/console/"), chromedp.WaitVisible(chromedp.ID("authorize")))
 }
