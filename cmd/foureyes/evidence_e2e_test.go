@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -150,6 +151,27 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 		if len(deps) != 1 || !strings.Contains(string(deps[0].Facts), `"deployment_options"`) {
 			t.Fatalf("want one deployment decision recording its gate options, got %+v", deps)
 		}
+		// The deployment is re-derived by `policy eval` from the package alone: its recorded
+		// facts document and the policy inputs its digest names.
+		pkg, _ := os.ReadFile(filepath.Join(dir, "change--sha"+merge+".zip"))
+		factsDoc, err := evidence.ReadPackageFile(bytes.NewReader(pkg), int64(len(pkg)), fmt.Sprintf("records/%d-deployment_decision.facts.json", deps[0].Seq))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputsDoc, err := evidence.ReadPackageFile(bytes.NewReader(pkg), int64(len(pkg)), evidence.PolicyFileName(deps[0].PolicyDigest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		factsFile, inputsFile := filepath.Join(dir, "deploy.facts.json"), filepath.Join(dir, "deploy.policy.json")
+		if os.WriteFile(factsFile, factsDoc, 0o600) != nil || os.WriteFile(inputsFile, inputsDoc, 0o600) != nil {
+			t.Fatal("write the package's files")
+		}
+		out, code = runAuditCLI(t, "policy", "eval", "--policy", inputsFile, "--facts", factsFile, "--format", "json")
+		var got, want bytes.Buffer
+		if code != 0 || json.Compact(&got, []byte(out)) != nil || json.Compact(&want, deps[0].Decision) != nil || got.String() != want.String() {
+			t.Errorf("policy eval of the recorded deployment: exit %d:\n%s\nwant %s", code, out, deps[0].Decision)
+		}
+
 		forged := deps[0]
 		forged.Subject = "run:999/env:production"
 		forged.Facts = bytes.Replace(forged.Facts, []byte(`"merged":true`), []byte(`"merged":false`), 1)

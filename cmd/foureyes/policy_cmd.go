@@ -139,7 +139,10 @@ func newPolicyEvalCmd() *cobra.Command {
 			"Rego `file:` modules are read relative to the repository root: the directory holding .github/.\n" +
 			"Deployment facts (a top-level \"environment\", as the deployment gate records them, e.g.\n" +
 			"testdata/facts/deploy-approved.json) are judged by the policy's deployments rules: approved\n" +
-			"exits 0, rejected 1; --deployment forces that reading.",
+			"exits 0, rejected 1; --deployment forces that reading. The facts document of a\n" +
+			"deployment_decision record is read as recorded, with the gate options it names.\n" +
+			"--policy may also be a policy inputs document (an evidence package's policies/*.json, what\n" +
+			"the store keeps by policy digest): the policy is assembled from it as the server did.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -168,29 +171,49 @@ func newPolicyEvalCmd() *cobra.Command {
 			deployment = deployment || isDeploymentFacts(data)
 			var facts policy.Facts
 			var dfacts policy.DeploymentFacts
+			var dopts policy.DeploymentOptions
 			if deployment {
-				dfacts, err = readDeploymentFacts(factsFile, data)
+				dfacts, dopts, err = readDeploymentFacts(factsFile, data)
 			} else {
 				facts, err = decodeFacts(factsFile, data)
 			}
 			if err != nil {
 				return exitCode(exitUsage, err)
 			}
-			p, err := loadMerged(baselineFile, policyFile)
+			var p *policy.Policy
+			in, inputs := readPolicyInputs(policyFile)
+			if inputs && baselineFile != "" {
+				return exitCode(exitUsage, errors.New("policy eval: a policy inputs document holds its baseline: no --baseline"))
+			}
+			if inputs {
+				p, err = in.Assemble()
+			} else {
+				p, err = loadMerged(baselineFile, policyFile)
+			}
 			if err != nil {
 				var perr policy.Errors
 				if !errors.As(err, &perr) {
 					return exitCode(exitUsage, err)
 				}
 				printErrors(stderr, err)
+				if deployment {
+					// As the gate decides a deployment under a broken policy.
+					d := policy.DeploymentErrorDecision(dfacts.Environment, dfacts.SHA, err)
+					if inputs {
+						d.PolicyDigest = policy.InputsDigest(in)
+					}
+					return printDeployment(stdout, d, format)
+				}
 				fmt.Fprint(stdout, render(policy.ErrorDecision(err)))
 				return exitCode(exitUsage, nil)
 			}
 			if deployment {
-				return evalDeployment(stdout, p, dfacts, format)
+				return evalDeployment(stdout, p, dfacts, dopts, format)
 			}
 			var baseline *policy.Policy
-			if baselineFile != "" && facts.PolicyFile != nil {
+			if inputs {
+				baseline, _ = in.Baseline() // it assembled: the baseline parses
+			} else if baselineFile != "" && facts.PolicyFile != nil {
 				// A changed policy file in the facts is validated against the baseline.
 				if data, err := os.ReadFile(baselineFile); err == nil {
 					if b, err := policy.Parse(baselineFile, data); err == nil {
@@ -198,7 +221,11 @@ func newPolicyEvalCmd() *cobra.Command {
 					}
 				}
 			}
-			d := policy.DecidePR(policy.PRInput{Policy: p, Baseline: baseline, Missing: policy.MissingNeutral, Facts: facts})
+			prIn := policy.PRInput{Policy: p, Baseline: baseline, Missing: policy.MissingNeutral, Facts: facts}
+			if inputs {
+				prIn.Missing, prIn.Path = in.Missing, in.Path
+			}
+			d := policy.DecidePR(prIn)
 			fmt.Fprint(stdout, render(d))
 			switch d.Outcome {
 			case policy.OutcomePass:
@@ -211,7 +238,7 @@ func newPolicyEvalCmd() *cobra.Command {
 			return exitCode(exitUsage, nil)
 		},
 	}
-	cmd.Flags().StringVar(&policyFile, "policy", "", "repo policy `FILE` (.github/foureyes.yml)")
+	cmd.Flags().StringVar(&policyFile, "policy", "", "repo policy `FILE` (.github/foureyes.yml), or a recorded policy inputs document")
 	cmd.Flags().StringVar(&baselineFile, "baseline", "", "org baseline policy `FILE`")
 	cmd.Flags().StringVar(&factsFile, "facts", "", "Facts JSON `FILE` (as recorded in the audit log)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")

@@ -120,10 +120,18 @@ func WritePackage(ctx context.Context, w io.Writer, src store.ChainReader, q Cha
 	m := PackageManifest{Format: PackageFormat, Version: Version(), ExtractedAt: now().UTC(), Change: q,
 		HeadSeq: headSeq, HeadHash: headHash, FirstSeq: change[0].Seq, PublicKey: opt.PublicKey}
 	files := map[string][]byte{}
-	inChange := map[int64]store.ChainRecord{}
+	// withDocs are the records written with their documents: the change's, and the other
+	// pull requests' decisions its shared-head records combine.
+	withDocs, err := combinedDecisions(ctx, src, change)
+	if err != nil {
+		return err
+	}
+	for seq := range withDocs {
+		m.FirstSeq = min(m.FirstSeq, seq)
+	}
 	for _, r := range change {
 		m.ChangeRecords = append(m.ChangeRecords, r.Seq)
-		inChange[r.Seq] = r
+		withDocs[r.Seq] = r
 	}
 
 	// Files are written into the zip as they are made, each hashed on the way, and the
@@ -150,7 +158,7 @@ func WritePackage(ctx context.Context, w io.Writer, src store.ChainReader, q Cha
 		if c.Seq > headSeq {
 			return nil
 		}
-		if full, ok := inChange[c.Seq]; ok {
+		if full, ok := withDocs[c.Seq]; ok {
 			c = full
 		}
 		b, err := json.Marshal(rowOf(c))

@@ -113,6 +113,21 @@ func VerifyPackage(r io.ReaderAt, size int64, head string) (VerifyResult, error)
 			}
 		}
 	}
+	// Other records carry documents only when the change's decisions combine them
+	// (shared heads): those must be the documents their hashed digests name.
+	inChange := map[int64]bool{}
+	for _, seq := range m.ChangeRecords {
+		inChange[seq] = true
+	}
+	for _, w := range rows {
+		if inChange[w.Seq] {
+			continue
+		}
+		if w.Facts != "" && store.DocumentDigest([]byte(w.Facts)) != w.FactsSHA256 ||
+			w.Decision != "" && store.DocumentDigest([]byte(w.Decision)) != w.DecisionSHA256 {
+			bad("record %d: a document does not match its digest", w.Seq)
+		}
+	}
 	reperformAll(files, bySeq, m, &res, bad)
 	return res, nil
 }
