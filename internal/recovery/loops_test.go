@@ -44,7 +44,7 @@ func (m *manualTicks) tick(t *testing.T, d time.Duration) {
 	t.Helper()
 	select {
 	case m.channel(d) <- time.Now():
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second): // generous: a loaded CI machine is slow, a hang still fails
 		t.Fatalf("nobody took a %v tick", d)
 	}
 }
@@ -64,10 +64,11 @@ func (c *countingLeader) TryLead(ctx context.Context, name string) (func(), bool
 	return release, ok, err
 }
 
-// waitFor polls cond (tiny polling; the loops run on their own goroutine).
+// waitFor polls cond (tiny polling; the loops run on their own goroutine). The deadline
+// is generous for a loaded CI machine; a condition that never holds still fails.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
