@@ -136,7 +136,8 @@ func (h *Harness) stop() {
 	if h.Server == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Generous for a loaded CI machine: a graceful stop ends as soon as its work does.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	_ = h.Server.Shutdown(ctx)
 	_ = h.Store.Close()
@@ -192,7 +193,7 @@ func (h *Harness) SendID(event, id string, payload any) *http.Response {
 // WaitIdle waits until the inbox is empty (every delivery settled).
 func (h *Harness) WaitIdle() {
 	h.T.Helper()
-	Eventually(h.T, 15*time.Second, "inbox drained", func() bool {
+	Eventually(h.T, EventuallyTimeout, "inbox drained", func() bool {
 		n, err := h.Store.Depth(context.Background())
 		return err == nil && n == 0
 	})
@@ -202,7 +203,7 @@ func (h *Harness) WaitIdle() {
 func (h *Harness) CheckRun(sha string, ok func(githubtest.CheckRun) bool) githubtest.CheckRun {
 	h.T.Helper()
 	var found githubtest.CheckRun
-	Eventually(h.T, 15*time.Second, "check run on "+sha, func() bool {
+	Eventually(h.T, EventuallyTimeout, "check run on "+sha, func() bool {
 		for _, c := range h.GH.OwnCheckRuns(Owner + "/" + RepoName) {
 			if c.HeadSHA == sha && c.Name == h.Config.Policy.CheckName && ok(c) {
 				found = c
@@ -221,6 +222,10 @@ func Concluded(conclusion string) func(githubtest.CheckRun) bool {
 
 // InProgress matches a run still waiting.
 func InProgress(c githubtest.CheckRun) bool { return c.Status == "in_progress" }
+
+// EventuallyTimeout bounds the harness's own waits (WaitIdle, CheckRun): generous, because
+// CI runs on a small, loaded machine; a condition that never holds still fails the test.
+const EventuallyTimeout = 60 * time.Second
 
 // Eventually polls cond every 20ms until it holds or the timeout ends the test.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {

@@ -46,6 +46,7 @@ type Server struct {
 	failures          []*failure
 	randomFailure     *randomFailure // FailRandomly
 	latency           time.Duration
+	holds             []*hold
 	used              map[int64]int // rate-limit points used per installation (0 = app/unauthenticated)
 	rateLimit         int
 	resetAt           time.Time
@@ -201,6 +202,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, apiPath string
 		case <-r.Context().Done():
 		}
 	}
+	s.waitHolds(r, apiPath)
 
 	// Read the body up front for the deployment callback so failed attempts are recorded too.
 	var body []byte

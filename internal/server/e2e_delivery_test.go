@@ -213,31 +213,57 @@ func TestGracefulStopReturnsInFlightWorkToTheInbox(t *testing.T) {
 		h.Repo.SetPR(githubtest.PR{Number: n, Title: fmt.Sprintf("PAY-%d x", n), Author: "alice", State: "open", BaseRef: "main",
 			BaseSHA: e2etest.SHA("base-main"), HeadRef: fmt.Sprintf("x%d", n), HeadSHA: e2etest.SHA(fmt.Sprintf("pr%d", n))})
 	}
-	// Every GitHub answer takes a second: PR 47's evaluation holds the only slot while
-	// PR 48's waits in the coalescer.
-	h.GH.SetLatency(time.Second)
+	// PR 47's evaluation is held inside a GitHub call (its reviews) until the test lets it
+	// go: it holds the only slot, however slow the machine, while PR 48's waits.
+	held, release := h.GH.Hold("GET", "/repos/acme/payments/pulls/47/reviews")
+	t.Cleanup(release)
 	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(47), "alice"))
+	select {
+	case <-held:
+	case <-time.After(60 * time.Second):
+		t.Fatal("PR 47's evaluation never asked GitHub for its reviews")
+	}
 	id := h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(48), "alice"))
-	e2etest.Eventually(t, 5*time.Second, "delivery leased", func() bool {
-		d, err := h.Store.GetDelivery(context.Background(), id)
-		return err == nil && d.Status == store.DeliveryLeased
-	})
-	h.Stop()
+	// A store of its own: the stop closes the harness's.
 	st, err := store.Open(context.Background(), h.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := st.GetDelivery(context.Background(), id)
-	st.Close()
-	if err != nil || d.Status != store.DeliveryPending || d.Attempts != 0 {
-		t.Fatalf("after a graceful stop the delivery is %+v (%v), want pending with no attempt counted", d.Status, err)
+	defer st.Close()
+	status := func() store.Delivery {
+		d, err := st.GetDelivery(context.Background(), id)
+		if err != nil {
+			t.Fatalf("read PR 48's delivery: %v", err)
+		}
+		return d
 	}
+	e2etest.Eventually(t, 60*time.Second, "PR 48's delivery leased", func() bool { return status().Status == store.DeliveryLeased })
+
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); h.Stop() }()
+	// The stop gives PR 48's delivery back at once, while PR 47's evaluation still runs.
+	e2etest.Eventually(t, 60*time.Second, "PR 48's delivery back in the inbox", func() bool {
+		return status().Status == store.DeliveryPending
+	})
+	release() // PR 47's evaluation goes on, and the stop waits for it
+	select {
+	case <-stopped:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the graceful stop never returned")
+	}
+	if d := status(); d.Status != store.DeliveryPending || d.Attempts != 0 {
+		t.Fatalf("after a graceful stop the delivery is %+v, want pending with no attempt counted", d)
+	}
+	var evaluated47 bool
 	for _, r := range h.GH.OwnCheckRuns("acme/payments") {
 		if r.HeadSHA == e2etest.SHA("pr48") {
 			t.Fatalf("PR 48 evaluated although its evaluation never started: %+v", r)
 		}
+		evaluated47 = evaluated47 || r.HeadSHA == e2etest.SHA("pr47")
 	}
-	h.GH.SetLatency(0)
+	if !evaluated47 {
+		t.Fatal("the graceful stop did not let PR 47's running evaluation finish (no check run)")
+	}
 	h.StartAgain()
 	h.CheckRun(e2etest.SHA("pr48"), e2etest.InProgress)
 }
