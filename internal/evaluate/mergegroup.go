@@ -2,6 +2,8 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/foureyes/foureyes/internal/ghclient"
 	"github.com/foureyes/foureyes/internal/report"
+	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/policy"
 )
 
@@ -108,7 +111,37 @@ func (e *Evaluator) MergeGroup(ctx context.Context, installationID int64, owner,
 	}
 	Log(ctx).Info().Str("merge_group_sha", g.HeadSHA).Ints("prs", prs).Int("unattributed", len(gf.Unattributed)).
 		Str("outcome", string(group.Outcome)).Int64("github_requests", counter.Requests()).Msg("merge group evaluated")
+	if err := e.recordMergeGroup(ctx, installationID, owner+"/"+repo, deliveryID, gf, group); err != nil {
+		return err
+	}
 	return e.publish(ctx, client, owner, repo, g.HeadSHA, out, nil)
+}
+
+// recordMergeGroup appends the group's decision and the facts it was made from before the
+// check run shows it (held under the group's lock): `evidence verify` re-performs it with
+// policy.MergeGroup. The same decision again after the group's last record states no new
+// fact; a different one, or the same after a different one, is recorded.
+func (e *Evaluator) recordMergeGroup(ctx context.Context, inst int64, full, deliveryID string, gf policy.MergeGroupFacts, d policy.Decision) error {
+	subject := "merge_group:" + gf.HeadSHA
+	var prev int64
+	last, err := e.Store.Latest(ctx, store.Filter{Repo: full, Subject: subject, Kinds: []store.Kind{store.KindMergeGroup}})
+	switch {
+	case err == nil:
+		prev = last.Seq
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("last decision of merge group %s@%s: %w", full, gf.HeadSHA, err)
+	}
+	facts, err := json.Marshal(gf)
+	if err != nil {
+		return fmt.Errorf("encode merge group facts: %w", err)
+	}
+	rec := store.Record{Kind: store.KindMergeGroup, DeliveryID: deliveryID, Installation: inst, Repository: full,
+		SHA: gf.HeadSHA, Subject: subject, Outcome: string(d.Outcome), Facts: facts, Decision: d.JSON()}
+	rec.FactKey = fmt.Sprintf("%s:%s@%s:%s:after:%d", store.KindMergeGroup, full, gf.HeadSHA, store.DecisionContent(rec), prev)
+	if _, err := e.Store.Append(ctx, rec); err != nil {
+		return fmt.Errorf("append merge group decision to the audit log: %w", err)
+	}
+	return nil
 }
 
 // groupCommits lists the commits of the group, base...head. incomplete says why they could

@@ -83,8 +83,9 @@ func sameJSON(a, b []byte) bool {
 // reperformAll re-performs every decision of the change that a pure policy function
 // made: pull-request decisions and policy errors (policy.DecidePR), deployment decisions
 // (policy.DeploymentOptions.Decide) from the policy their digest names, and merge
-// records (policy.JudgeMerge), direct-push violations (policy.DecidePush) and shared-head
-// combinations (policy.SharedHead) from what their records hold.
+// records (policy.JudgeMerge), direct-push violations (policy.DecidePush), shared-head
+// combinations (policy.SharedHead) and merge queue groups (policy.MergeGroup) from what
+// their records hold.
 func reperformAll(files map[string][]byte, rows map[int64]Row, m PackageManifest, res *VerifyResult, bad func(string, ...any)) {
 	for _, seq := range m.ChangeRecords {
 		w, ok := rows[seq]
@@ -96,7 +97,7 @@ func reperformAll(files map[string][]byte, rows map[int64]Row, m PackageManifest
 			err error
 		)
 		switch store.Kind(w.Kind) {
-		case store.KindMerge, store.KindViolation, store.KindSharedHead:
+		case store.KindMerge, store.KindViolation, store.KindSharedHead, store.KindMergeGroup:
 			if w.Facts == "" {
 				res.Notes = append(res.Notes, fmt.Sprintf("record %d (%s): holds no facts: not re-performed", seq, w.Kind))
 				continue
@@ -131,6 +132,8 @@ func reperformAll(files map[string][]byte, rows map[int64]Row, m PackageManifest
 			}
 		case store.KindSharedHead:
 			r, err = ReperformSharedHead(w, rows)
+		case store.KindMergeGroup:
+			r, err = ReperformMergeGroup(w)
 		default:
 			continue
 		}

@@ -201,3 +201,18 @@ func baseOf(facts string) string {
 	}
 	return f.PullRequest.Base.Ref
 }
+
+// ReperformMergeGroup decides a recorded merge queue group again (policy.MergeGroup) from
+// the facts it holds: its pull requests with their decisions, and the commits none of
+// them accounts for.
+func ReperformMergeGroup(w Row) (Reperformed, error) {
+	out := Reperformed{Seq: w.Seq, Recorded: policy.Outcome(w.Outcome)}
+	var f policy.MergeGroupFacts
+	if err := json.Unmarshal([]byte(w.Facts), &f); err != nil {
+		return out, fmt.Errorf("the facts do not decode: %v", err)
+	}
+	d := policy.MergeGroup(f)
+	out.Decision, out.Again = d, d.Outcome
+	out.Same = string(d.Outcome) == w.Outcome && sameJSON(d.JSON(), []byte(w.Decision))
+	return out, nil
+}

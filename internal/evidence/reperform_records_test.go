@@ -88,6 +88,15 @@ func recordsStore(t *testing.T) (store.Store, store.ChainReader) {
 	forged := shown
 	forged.Outcome, forged.Title = policy.OutcomePass, "1 rule passes"
 	add(store.Record{Kind: store.KindSharedHead, PR: 12, SHA: "hs", Subject: "head:hs", Outcome: "pass", Facts: parts(12, pass12, fail11), Decision: forged.JSON()})
+
+	// Merge queue groups: the group's decision is policy.MergeGroup of its recorded facts.
+	group := policy.MergeGroupFacts{HeadSHA: "g1", PRs: []policy.GroupPR{{Number: 7, Title: "pay", HeadSHA: "h7", Decision: decision(policy.OutcomePass, "ok")}},
+		Unattributed: []string{}}
+	add(store.Record{Kind: store.KindMergeGroup, SHA: "g1", Subject: "merge_group:g1", Outcome: "pass", Facts: doc(group), Decision: policy.MergeGroup(group).JSON()})
+	sneaked := group
+	sneaked.HeadSHA, sneaked.Unattributed = "g2", []string{"c0ffee0"}
+	claimed := policy.MergeGroup(group)
+	add(store.Record{Kind: store.KindMergeGroup, SHA: "g2", Subject: "merge_group:g2", Outcome: "pass", Facts: doc(sneaked), Decision: claimed.JSON()})
 	return st, st
 }
 
@@ -106,6 +115,8 @@ func TestRecordReperformance(t *testing.T) {
 		{name: "direct push", q: ChangeQuery{SHA: "p1"}, reperformed: 1},
 		{name: "a merge's push recorded as a direct push", q: ChangeQuery{SHA: "p2"}, reperformed: 1, want: "recorded violation, re-performed no violation"},
 		{name: "shared head, another PR's decision from before the change", q: ChangeQuery{PR: 10}, reperformed: 1},
+		{name: "merge group", q: ChangeQuery{SHA: "g1"}, reperformed: 1},
+		{name: "merge group passed with a commit of no PR", q: ChangeQuery{SHA: "g2"}, reperformed: 1, want: "recorded pass, re-performed fail"},
 		{name: "shared head showing a pass over a failing PR", q: ChangeQuery{PR: 12}, reperformed: 1, want: "recorded pass, re-performed fail"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

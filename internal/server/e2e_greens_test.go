@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/evidence"
 	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/policy"
@@ -116,6 +119,24 @@ func TestSharedHeadSHAWorstDecision(t *testing.T) {
 	run = h.CheckRun(one.HeadSHA, func(c githubtest.CheckRun) bool { return c.Status == "completed" })
 	if run.Conclusion == "failure" {
 		t.Errorf("both PRs pass: run is %s: %s", run.Conclusion, run.Output.Title)
+	}
+	// Every combination shown is re-performed from the package of either PR: the decisions
+	// it combines are carried with it.
+	src, ok := h.Store.(store.ChainReader)
+	if !ok {
+		t.Fatal("the store is not a chain reader")
+	}
+	for _, pr := range []int{1, 2} {
+		var buf bytes.Buffer
+		err := evidence.WritePackage(context.Background(), &buf, src, evidence.ChangeQuery{Repo: e2etest.Owner + "/" + e2etest.RepoName, PR: pr},
+			evidence.PackageOptions{Policies: h.Store.(evidence.PolicyTexts)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := evidence.VerifyPackage(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "")
+		if err != nil || !res.OK() || res.Reperformed == 0 || strings.Contains(strings.Join(res.Notes, "\n"), "shared_head") {
+			t.Errorf("#%d's package: %v: re-performed %d, problems %q, notes %q", pr, err, res.Reperformed, res.Problems, res.Notes)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/foureyes/foureyes/internal/e2etest"
 	"github.com/foureyes/foureyes/internal/githubtest"
 	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
 )
 
 func TestMergeIsRecordedWithTheDecisionThatStood(t *testing.T) {
@@ -71,6 +73,22 @@ func TestMergeGroupPassesOnlyWhenEveryPRPasses(t *testing.T) {
 	run := h.CheckRun(group2, e2etest.Concluded("failure"))
 	if !strings.Contains(run.Output.Title, "#53") {
 		t.Errorf("title should name the failing PR: %q", run.Output.Title)
+	}
+	// Each group's decision is recorded with its facts, and re-derived from them alone.
+	for sha, want := range map[string]string{group1: "pass", group2: "fail"} {
+		recs := records(t, h, store.Filter{Repo: "acme/payments", SHA: sha, Kinds: []store.Kind{store.KindMergeGroup}})
+		if len(recs) != 1 || recs[0].Outcome != want || recs[0].Subject != "merge_group:"+sha {
+			t.Fatalf("group %.7s: want one merge_group record %s, got %+v", sha, want, recs)
+		}
+		var f policy.MergeGroupFacts
+		var again bytes.Buffer
+		err := json.Unmarshal(recs[0].Facts, &f)
+		if err == nil {
+			err = json.Compact(&again, policy.MergeGroup(f).JSON()) // the store keeps documents compacted
+		}
+		if err != nil || again.String() != string(recs[0].Decision) {
+			t.Errorf("group %.7s: the recorded decision is not policy.MergeGroup of its facts (%v):\n%s", sha, err, recs[0].Decision)
+		}
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 func KnownKinds() []Kind {
 	out := []Kind{KindPRDecision, KindPush, KindMerge, KindViolation, KindDeploymentDecision,
 		KindDeploymentEvent, KindPolicyError, KindInstallation, KindRefused, KindControlHealth,
-		KindEmergency, KindPIR, KindReviewNote, KindSharedHead}
+		KindEmergency, KindPIR, KindReviewNote, KindSharedHead, KindMergeGroup}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }

@@ -232,6 +232,10 @@ const (
 	// it: the worst of their decisions (policy.SharedHead). Subject "head:<sha>", PR the
 	// PR whose evaluation wrote the run, Facts the component decisions by seq.
 	KindSharedHead Kind = "shared_head"
+	// KindMergeGroup is the decision on a merge queue group's head SHA (policy.MergeGroup),
+	// appended before its check run is written. Subject "merge_group:<sha>", Facts the
+	// policy.MergeGroupFacts it was decided from.
+	KindMergeGroup Kind = "merge_group"
 )
 
 // PolicySource says where the policy of a decision came from.
