@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/foureyes/foureyes/internal/config"
 	"github.com/foureyes/foureyes/internal/e2etest"
 	"github.com/foureyes/foureyes/internal/evidence"
 	"github.com/foureyes/foureyes/internal/githubtest"
@@ -23,7 +24,7 @@ import (
 // evidence packages verified offline, the period report.
 func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
-		h := e2etest.Start(t, e2etest.WithDSN(b.DSN))
+		h := e2etest.Start(t, e2etest.WithDSN(b.DSN), e2etest.WithConfig(func(c *config.Config) { c.Deployments.RejectUnknown = []string{"prod-*"} }))
 		h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy+"deployments:\n  - environments: [production]\n    require: {approved_change: true}\n")
 		h.Repo.SetPermission("bob", "write")
 		pr := h.OpenPR(e2etest.PRSpec{Number: 7, Author: "alice", Title: `PAY-7 <img src=x onerror=alert(1)>`})
@@ -144,45 +145,67 @@ func TestEvidenceCommandsOnAServerDatabase(t *testing.T) {
 			t.Errorf("the HTML report lacks the direct push:\n%s", page)
 		}
 
-		// A deployment decision changed after the fact: the recorded approval of another
-		// run, with the decision document rewritten (and its digest recomputed) to approve
-		// what the engine rejects. Re-performance reports it.
+		// A deployment to an environment no rule names, which the server's gate options
+		// (deployments.reject_unknown) reject: recorded with those options, so re-performed.
+		run2 := h.Deploy("prod-eu", merge, "carol")
+		if ans := h.DeploymentAnswer(run2, "prod-eu"); ans.State != "rejected" {
+			t.Fatalf("prod-eu deployment answer %+v", ans)
+		}
+		h.WaitIdle()
 		deps := h.Records(store.Filter{Kinds: []store.Kind{store.KindDeploymentDecision}})
-		if len(deps) != 1 || !strings.Contains(string(deps[0].Facts), `"deployment_options"`) {
-			t.Fatalf("want one deployment decision recording its gate options, got %+v", deps)
+		if len(deps) != 2 || !strings.Contains(string(deps[1].Facts), `"deployment_options":{"unknown_environments":["prod-*"]}`) {
+			t.Fatalf("want two deployment decisions recording their gate options, got %+v", deps)
 		}
-		// The deployment is re-derived by `policy eval` from the package alone: its recorded
-		// facts document and the policy inputs its digest names.
-		pkg, _ := os.ReadFile(filepath.Join(dir, "change--sha"+merge+".zip"))
-		factsDoc, err := evidence.ReadPackageFile(bytes.NewReader(pkg), int64(len(pkg)), fmt.Sprintf("records/%d-deployment_decision.facts.json", deps[0].Seq))
-		if err != nil {
-			t.Fatal(err)
+		zip := filepath.Join(dir, "deployments.zip")
+		if out, code = runAuditCLI(t, "audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--sha", merge, "--out", zip); code != 0 {
+			t.Fatalf("evidence of the deployments: exit %d: %s", code, out)
 		}
-		inputsDoc, err := evidence.ReadPackageFile(bytes.NewReader(pkg), int64(len(pkg)), evidence.PolicyFileName(deps[0].PolicyDigest))
-		if err != nil {
-			t.Fatal(err)
+		if out, code = runAuditCLI(t, "audit", "evidence", "verify", zip); code != 0 || !strings.Contains(out, ", 3 decisions re-performed,") {
+			t.Errorf("evidence verify of the merge and its two deployments: exit %d: %s", code, out)
 		}
-		factsFile, inputsFile := filepath.Join(dir, "deploy.facts.json"), filepath.Join(dir, "deploy.policy.json")
-		if os.WriteFile(factsFile, factsDoc, 0o600) != nil || os.WriteFile(inputsFile, inputsDoc, 0o600) != nil {
-			t.Fatal("write the package's files")
-		}
-		out, code = runAuditCLI(t, "policy", "eval", "--policy", inputsFile, "--facts", factsFile, "--format", "json")
-		var got, want bytes.Buffer
-		if code != 0 || json.Compact(&got, []byte(out)) != nil || json.Compact(&want, deps[0].Decision) != nil || got.String() != want.String() {
-			t.Errorf("policy eval of the recorded deployment: exit %d:\n%s\nwant %s", code, out, deps[0].Decision)
+		// Each deployment is re-derived by `policy eval` from the package alone: its
+		// recorded facts document and the policy inputs its digest names.
+		pkg, _ := os.ReadFile(zip)
+		for i, d := range deps {
+			factsDoc, err := evidence.ReadPackageFile(bytes.NewReader(pkg), int64(len(pkg)), fmt.Sprintf("records/%d-deployment_decision.facts.json", d.Seq))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputsDoc, err := evidence.ReadPackageFile(bytes.NewReader(pkg), int64(len(pkg)), evidence.PolicyFileName(d.PolicyDigest))
+			if err != nil {
+				t.Fatal(err)
+			}
+			factsFile, inputsFile := filepath.Join(dir, fmt.Sprintf("deploy%d.facts.json", i)), filepath.Join(dir, fmt.Sprintf("deploy%d.policy.json", i))
+			if os.WriteFile(factsFile, factsDoc, 0o600) != nil || os.WriteFile(inputsFile, inputsDoc, 0o600) != nil {
+				t.Fatal("write the package's files")
+			}
+			out, code = runAuditCLI(t, "policy", "eval", "--policy", inputsFile, "--facts", factsFile, "--format", "json")
+			var got, want bytes.Buffer
+			if wantCode := map[string]int{"approved": 0, "rejected": 1}[d.Outcome]; code != wantCode || json.Compact(&got, []byte(out)) != nil ||
+				json.Compact(&want, d.Decision) != nil || got.String() != want.String() {
+				t.Errorf("policy eval of recorded deployment %d: exit %d:\n%s\nwant %s", d.Seq, code, out, d.Decision)
+			}
 		}
 
-		forged := deps[0]
-		forged.Subject = "run:999/env:production"
-		forged.Facts = bytes.Replace(forged.Facts, []byte(`"merged":true`), []byte(`"merged":false`), 1)
+		// Deployment decisions changed after the fact, each appended with a correct
+		// SHA-256 chain and recomputed document digests: the prod-eu rejection rewritten to
+		// an approval (its decision document), and the production approval of another run
+		// whose facts no longer support it. Re-performance reports both.
+		forged := deps[1]
+		forged.Subject, forged.Outcome = "run:998/env:prod-eu", "approved"
+		forged.Decision = bytes.Replace(forged.Decision, []byte(`"state":"rejected"`), []byte(`"state":"approved"`), 1)
 		b.ForgeAppend(t, forged)
-		zip := filepath.Join(dir, "forged.zip")
+		unsupported := deps[0]
+		unsupported.Subject = "run:999/env:production"
+		unsupported.Facts = bytes.Replace(unsupported.Facts, []byte(`"merged":true`), []byte(`"merged":false`), 1)
+		b.ForgeAppend(t, unsupported)
+		zip = filepath.Join(dir, "forged.zip")
 		if out, code = runAuditCLI(t, "audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--sha", merge, "--out", zip); code != 0 {
-			t.Fatalf("evidence of the forged deployment: exit %d: %s", code, out)
+			t.Fatalf("evidence of the forged deployments: exit %d: %s", code, out)
 		}
 		out, code = runAuditCLI(t, "audit", "evidence", "verify", zip)
-		if code != 1 || !strings.Contains(out, "re-performed decision differs from the recorded one (recorded approved, re-performed rejected") {
-			t.Errorf("a forged deployment decision: exit %d: %s", code, out)
+		if code != 1 || strings.Count(out, "re-performed decision differs from the recorded one (recorded approved, re-performed rejected") != 2 {
+			t.Errorf("forged deployment decisions: exit %d: %s", code, out)
 		}
 	})
 }
