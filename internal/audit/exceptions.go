@@ -52,50 +52,70 @@ type Exception struct {
 
 // ExceptionQuery selects exceptions by when the change was merged; Now decides which
 // open emergency reviews are overdue (injectable, so a test or an auditor can ask "as
-// of" a moment).
+// of" a moment). Scope, when set, keeps only the repositories it names, in SQL (the
+// console's session).
 type ExceptionQuery struct {
 	Since, Until time.Time
 	Repo         string
+	Scope        *store.Scope
 	Now          time.Time
 }
 
 // Exceptions lists violations and emergency changes merged in the period, oldest first.
 // A post-implementation review closes an emergency change whenever it happened, also
-// after the period: that is what an auditor checks.
+// after the period: that is what an auditor checks. Emergency changes are found from
+// their declarations (few), not by reading every merge's decision.
 func Exceptions(ctx context.Context, src store.Audit, q ExceptionQuery) ([]Exception, error) {
 	var out []Exception
-	f := store.Filter{Since: q.Since, Until: q.Until, Repo: q.Repo, Kinds: []store.Kind{store.KindMerge, store.KindViolation}}
+	f := store.Filter{Since: q.Since, Until: q.Until, Repo: q.Repo, Scope: q.Scope, Kinds: []store.Kind{store.KindViolation}}
 	err := src.Query(ctx, f, func(r store.Record) error {
-		switch r.Kind {
-		case store.KindViolation:
-			out = append(out, Exception{Kind: ExceptionViolation, Status: ExceptionOpen, Repo: r.Repository, PR: r.PR,
-				SHA: r.SHA, Seq: r.Seq, At: r.RecordedAt, Actor: r.Actor, Text: violationText(r)})
-		case store.KindMerge:
-			var d policy.Decision
-			if len(r.Decision) == 0 || json.Unmarshal(r.Decision, &d) != nil {
-				return nil
-			}
-			a, ok := d.ActiveDeclaration()
-			if !ok {
-				return nil
-			}
-			x := Exception{Kind: ExceptionEmergency, Status: ExceptionOpen, Repo: r.Repository, PR: r.PR, SHA: r.SHA,
-				Seq: r.Seq, At: r.RecordedAt, Actor: r.Actor, Reference: a.Reference, Reason: a.Reason,
-				DeclaredBy: a.By, Flagged: a.Flagged}
-			if due, err := time.Parse(time.RFC3339, a.ReviewDue); err == nil {
-				x.ReviewDue = due
-			}
-			out = append(out, x)
+		out = append(out, Exception{Kind: ExceptionViolation, Status: ExceptionOpen, Repo: r.Repository, PR: r.PR,
+			SHA: r.SHA, Seq: r.Seq, At: r.RecordedAt, Actor: r.Actor, Text: violationText(r)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read violations: %w", err)
+	}
+	type change struct {
+		repo string
+		pr   int
+	}
+	var declared []change
+	seen := map[change]bool{}
+	err = src.Query(ctx, store.Filter{Repo: q.Repo, Scope: q.Scope, Kinds: []store.Kind{store.KindEmergency}}, func(r store.Record) error {
+		if c := (change{r.Repository, r.PR}); !seen[c] {
+			seen[c] = true
+			declared = append(declared, c)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read merges and violations: %w", err)
+		return nil, fmt.Errorf("read emergency declarations: %w", err)
 	}
-	for i := range out {
-		x := &out[i]
-		if x.Kind != ExceptionEmergency {
+	for _, c := range declared {
+		merge, err := src.Latest(ctx, store.Filter{Repo: c.repo, PR: c.pr, Kinds: []store.Kind{store.KindMerge}})
+		if errors.Is(err, store.ErrNotFound) {
+			continue // not merged (yet): nothing went in without its review
+		}
+		if err != nil {
+			return nil, fmt.Errorf("merge of %s#%d: %w", c.repo, c.pr, err)
+		}
+		if (!q.Since.IsZero() && merge.RecordedAt.Before(q.Since)) || (!q.Until.IsZero() && !merge.RecordedAt.Before(q.Until)) {
 			continue
+		}
+		var d policy.Decision
+		if len(merge.Decision) == 0 || json.Unmarshal(merge.Decision, &d) != nil {
+			continue
+		}
+		a, ok := d.ActiveDeclaration()
+		if !ok {
+			continue // merged without the emergency standing (e.g. approved after all)
+		}
+		x := Exception{Kind: ExceptionEmergency, Status: ExceptionOpen, Repo: merge.Repository, PR: merge.PR, SHA: merge.SHA,
+			Seq: merge.Seq, At: merge.RecordedAt, Actor: merge.Actor, Reference: a.Reference, Reason: a.Reason,
+			DeclaredBy: a.By, Flagged: a.Flagged}
+		if due, err := time.Parse(time.RFC3339, a.ReviewDue); err == nil {
+			x.ReviewDue = due
 		}
 		pir, err := src.Latest(ctx, store.Filter{Repo: x.Repo, PR: x.PR, Kinds: []store.Kind{store.KindPIR}})
 		switch {
@@ -104,17 +124,18 @@ func Exceptions(ctx context.Context, src store.Audit, q ExceptionQuery) ([]Excep
 			_ = json.Unmarshal(pir.Decision, &rr)
 			x.Status, x.ReviewSeq, x.ReviewedAt, x.ReviewedBy = ExceptionClosed, pir.Seq, pir.RecordedAt, rr.Reviewers
 			x.Text = "emergency change " + x.Reference + " reviewed after the fact by " + joinLogins(rr.Reviewers)
-			continue
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return nil, fmt.Errorf("review of %s#%d: %w", x.Repo, x.PR, err)
+		default:
+			x.Text = "emergency change " + x.Reference + " declared by " + x.DeclaredBy + ": independent review "
+			if !x.ReviewDue.IsZero() && q.Now.After(x.ReviewDue) {
+				x.Status = ExceptionOverdue
+				x.Text += "overdue since " + x.ReviewDue.UTC().Format(time.RFC3339)
+			} else {
+				x.Text += "due by " + x.ReviewDue.UTC().Format(time.RFC3339)
+			}
 		}
-		x.Text = "emergency change " + x.Reference + " declared by " + x.DeclaredBy + ": independent review "
-		if !x.ReviewDue.IsZero() && q.Now.After(x.ReviewDue) {
-			x.Status = ExceptionOverdue
-			x.Text += "overdue since " + x.ReviewDue.UTC().Format(time.RFC3339)
-		} else {
-			x.Text += "due by " + x.ReviewDue.UTC().Format(time.RFC3339)
-		}
+		out = append(out, x)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out, nil

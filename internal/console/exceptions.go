@@ -8,11 +8,15 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/foureyes/foureyes/internal/audit"
 	"github.com/foureyes/foureyes/internal/store"
 )
 
 type exceptionsData struct {
-	Items        []exceptionItem
+	Items []exceptionItem
+	// Emergencies are the emergency changes merged in the period, with the state of the
+	// independent review each owes (open, overdue, closed by a pir record).
+	Emergencies  []emergencyItem
 	Open         bool
 	Dispositions []string
 	Added        int64 // the seq of a note just added, to say so
@@ -23,6 +27,11 @@ type exceptionItem struct {
 	MayNote   bool
 	ChangeURL string
 	Notes     []note
+}
+
+type emergencyItem struct {
+	audit.Exception
+	ChangeURL string
 }
 
 // note is a review note as shown.
@@ -86,6 +95,19 @@ func (c *Console) exceptions(w http.ResponseWriter, r *http.Request, s *session)
 			it.Notes = append(it.Notes, note{Seq: n.Seq, Author: n.Actor, At: n.RecordedAt.UTC().Format("2006-01-02 15:04 UTC"), Disposition: n.Outcome, Text: f.Text})
 		}
 		d.Items = append(d.Items, it)
+	}
+	sp := p.store()
+	scope := s.access.Scope
+	all, err := audit.Exceptions(r.Context(), c.cfg.Store, audit.ExceptionQuery{Since: sp.Since, Until: sp.Until, Scope: &scope, Now: c.now()})
+	if err != nil {
+		return err
+	}
+	for _, x := range all {
+		if x.Kind != audit.ExceptionEmergency || (open && x.Status == audit.ExceptionClosed) {
+			continue
+		}
+		d.Emergencies = append(d.Emergencies, emergencyItem{Exception: x,
+			ChangeURL: changeURL(store.Record{Repository: x.Repo, PR: x.PR, SHA: x.SHA})})
 	}
 	c.render(w, r, s, http.StatusOK, "exceptions", &view{Title: "Violations and exceptions", Nav: "exceptions", Period: p, Data: d})
 	return nil
