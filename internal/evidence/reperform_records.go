@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/policy"
 )
 
@@ -97,12 +98,12 @@ func ReperformMerge(w Row, rows map[int64]Row) (Reperformed, error) {
 	if v.Violation == "" {
 		out.Decision.Title = "merged with a passing decision"
 	}
-	if w.Outcome == "violation" {
+	if w.Kind == string(store.KindViolation) {
 		out.Again = policy.Outcome(v.Outcome)
 		if v.Violation != "" {
 			out.Again = "violation"
 		}
-		out.Same = v.Violation != "" && v.Violation == f.Violation
+		out.Same = v.Violation != "" && w.Outcome == "violation" && v.Violation == f.Violation
 		return out, nil
 	}
 	out.Again = policy.Outcome(v.Outcome)

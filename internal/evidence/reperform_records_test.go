@@ -136,3 +136,33 @@ func TestRecordReperformance(t *testing.T) {
 		})
 	}
 }
+
+// The documents re-performance reads come from a package: outside input. Whatever they
+// hold, re-performance does not panic, and never calls a record the same as its
+// re-performance when the recorded outcome is not the one re-derived.
+func FuzzReperformRecords(f *testing.F) {
+	in := policy.PolicyInputs{Format: policy.InputsFormat, Path: ".github/foureyes.yml", Missing: "neutral",
+		Files: []policy.PolicyFile{{Role: policy.RoleRepo, Name: ".github/foureyes.yml", Text: deployPolicy}}}
+	p, _ := in.Assemble()
+	f.Add(`{"environment":"production","sha":"m1","deployment_options":{"unknown_environments":["p*"]}}`, `{"state":"approved"}`, "approved", int64(1))
+	f.Add(`{"head_sha":"h1","base_ref":"main","decision":{"seq":1,"sha":"h1","base_ref":"main","outcome":"pass"}}`, ``, "pass", int64(1))
+	f.Add(`{"branch":"main","default_branch":"main","before":"a","after":"b","merged_prs":[]}`, `{"violation":true}`, "violation", int64(0))
+	f.Add(`{"head_sha":"hs","decisions":[{"pr":1,"seq":1,"outcome":"pass","base":"main"},{"pr":2,"outcome":"none","base":"dev"}]}`, `{}`, "pending", int64(1))
+	f.Add(`{"head_sha":"g","prs":[{"number":1,"decision":{"outcome":"pass"}}],"unattributed":[]}`, `{}`, "pass", int64(1))
+	f.Fuzz(func(t *testing.T, facts, decision, outcome string, seq int64) {
+		w := Row{Seq: 9, Outcome: outcome, Facts: facts, Decision: decision, PolicyDigest: p.Digest(), Subject: "push:b"}
+		rows := map[int64]Row{seq: {Seq: seq, PR: 1, SHA: "hs", Outcome: "pass", Decision: `{"outcome":"pass","title":"ok","rules":[]}`, Facts: facts}}
+		for _, fn := range []func() (Reperformed, error){
+			func() (Reperformed, error) { return ReperformDeployment(w, in.JSON()) },
+			func() (Reperformed, error) { return ReperformMerge(w, rows) },
+			func() (Reperformed, error) { return ReperformPush(w) },
+			func() (Reperformed, error) { return ReperformSharedHead(w, rows) },
+			func() (Reperformed, error) { return ReperformMergeGroup(w) },
+		} {
+			r, err := fn()
+			if err == nil && r.Same && string(r.Again) != outcome {
+				t.Fatalf("re-performed %q, recorded %q, called the same", r.Again, outcome)
+			}
+		}
+	})
+}
