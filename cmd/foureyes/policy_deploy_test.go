@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/foureyes/foureyes/policy"
 )
 
 // `policy eval` reads the facts document of a deployment_decision record as the gate
@@ -36,5 +38,40 @@ func TestPolicyEvalRecordedDeploymentFacts(t *testing.T) {
 				t.Errorf("exit %d (want %d): %s%s\nwant %q", code, tc.code, out, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// `--policy` takes a recorded policy inputs document and assembles it as the server did:
+// the same decision as from the policy file it holds.
+func TestPolicyEvalPolicyInputsDocument(t *testing.T) {
+	text, err := os.ReadFile(td + "policies/valid-full.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := policy.PolicyInputs{Format: policy.InputsFormat, Path: ".github/foureyes.yml", Missing: "neutral",
+		Files: []policy.PolicyFile{{Role: policy.RoleRepo, Name: ".github/foureyes.yml", Text: string(text)}}}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "inputs.json")
+	if err := os.WriteFile(file, in.JSON(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, facts := range []string{"pr-approved.json", "pr-hard.json", "deploy-approved.json", "deploy-rejected.json"} {
+		wantCode, want, _ := runCLI(t, "policy", "eval", "--policy", td+"policies/valid-full.yml", "--facts", td+"facts/"+facts, "--format", "json")
+		code, got, errOut := runCLI(t, "policy", "eval", "--policy", file, "--facts", td+"facts/"+facts, "--format", "json")
+		if code != wantCode || got != want || want == "" {
+			t.Errorf("%s: from the inputs document exit %d %s%s\nfrom the file exit %d %s", facts, code, got, errOut, wantCode, want)
+		}
+	}
+	in.Files[0].Text = "version: 1\nrules: {"
+	broken := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(broken, in.JSON(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCLI(t, "policy", "eval", "--policy", broken, "--facts", td+"facts/deploy-approved.json", "--format", "json")
+	if code != 2 || !strings.Contains(out, `"state": "rejected"`) || !strings.Contains(out, policy.InputsDigest(in)) {
+		t.Errorf("broken inputs: exit %d: %s", code, out)
+	}
+	if code, _, errOut := runCLI(t, "policy", "eval", "--policy", file, "--baseline", td+"policies/baseline.yml", "--facts", td+"facts/pr-approved.json"); code != 2 || !strings.Contains(errOut, "holds its baseline") {
+		t.Errorf("inputs with --baseline: exit %d: %s", code, errOut)
 	}
 }
