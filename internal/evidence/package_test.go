@@ -37,7 +37,7 @@ func changeStore(t *testing.T) interface {
 	} else {
 		t.Fatal("the store cannot sign")
 	}
-	facts, _ := json.Marshal(policy.Facts{Repository: "acme/pay", PullRequest: policy.PullRequest{Number: 7, Title: `<script>alert("x")</script>`, Author: "alice"},
+	facts, _ := json.Marshal(policy.Facts{Repository: "acme/pay", PullRequest: policy.PullRequest{Number: 7, Title: `<script>alert("x")</script>`, Author: "alice", Base: policy.GitRef{Ref: "main"}},
 		Commits: []policy.Commit{{SHA: "h1", Author: "alice"}}, Reviews: []policy.Review{{User: "bob", State: "APPROVED", CommitID: "h1", SubmittedAt: "2026-10-01T10:00:00Z"}},
 		Checks: []policy.Check{{Name: "build", Source: "check_run", App: "github-actions", Conclusion: "success"}}})
 	pass := policy.Decision{Outcome: policy.OutcomePass, Title: "1 rule passes", Rules: []policy.RuleResult{{Name: "review", Status: policy.StatusPass,

@@ -91,6 +91,8 @@ func ReperformMerge(w Row, rows map[int64]Row) (Reperformed, error) {
 	if d := f.Decision; d != nil {
 		if r, ok := rows[d.Seq]; ok && (r.Outcome != d.Outcome || r.SHA != d.SHA) {
 			return out, fmt.Errorf("the decision that stood (record %d) is %s on %.7s, the merge names %s on %.7s", d.Seq, r.Outcome, r.SHA, d.Outcome, d.SHA)
+		} else if ok && r.Facts != "" && baseOf(r.Facts) != d.BaseRef {
+			return out, fmt.Errorf("the decision that stood (record %d) was made for base %q, the merge names %q", d.Seq, baseOf(r.Facts), d.BaseRef)
 		}
 	}
 	v := policy.JudgeMerge(f.MergeFacts)

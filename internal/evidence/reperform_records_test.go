@@ -52,6 +52,9 @@ func recordsStore(t *testing.T) (store.Store, store.ChainReader) {
 	merge(8, "h8", &policy.MergeDecision{Seq: fail8, SHA: "h8", BaseRef: "main", Outcome: "fail"}, "pass", "") // recorded as a pass
 	fail9 := add(store.Record{Kind: store.KindPRDecision, PR: 9, SHA: "h9", Outcome: "fail", Facts: factsOn(9, "main", "h9"), Decision: decision(policy.OutcomeFail, "no").JSON()})
 	merge(9, "h9", &policy.MergeDecision{Seq: fail9, SHA: "h9", BaseRef: "main", Outcome: "pass"}, "pass", "") // names a pass that was a fail
+	// Names #5's decision (made for main) as made for release.
+	pass5 := add(store.Record{Kind: store.KindPRDecision, PR: 5, SHA: "h5", Outcome: "pass", Facts: factsOn(5, "main", "h5"), Decision: decision(policy.OutcomePass, "ok").JSON()})
+	merge(5, "h5", &policy.MergeDecision{Seq: pass5, SHA: "h5", BaseRef: "release", Outcome: "pass"}, "stale", "merged into main but the last decision was made for release")
 	stale := policy.JudgeMerge(policy.MergeFacts{HeadSHA: "h6", BaseRef: "main", Decision: &policy.MergeDecision{Seq: pass7, SHA: "h5", BaseRef: "main", Outcome: "pass"}})
 	merge(6, "h6", &policy.MergeDecision{Seq: pass7, SHA: "h5", BaseRef: "main", Outcome: "pass"}, stale.Outcome, stale.Violation)
 	add(store.Record{Kind: store.KindViolation, PR: 6, SHA: "mh6", Actor: "bob", Outcome: "violation",
@@ -112,6 +115,7 @@ func TestRecordReperformance(t *testing.T) {
 		{name: "merge recorded as a pass under a failing decision", q: ChangeQuery{PR: 8}, reperformed: 1, want: "re-performed verdict differs from the recorded one (recorded pass, re-performed fail"},
 		{name: "merge naming a decision the decision record contradicts", q: ChangeQuery{PR: 9}, want: "the decision that stood (record 5) is fail"},
 		{name: "stale merge and its violation", q: ChangeQuery{PR: 6}, reperformed: 2},
+		{name: "merge naming another base than its decision's", q: ChangeQuery{PR: 5}, want: `was made for base "main", the merge names "release"`},
 		{name: "direct push", q: ChangeQuery{SHA: "p1"}, reperformed: 1},
 		{name: "a merge's push recorded as a direct push", q: ChangeQuery{SHA: "p2"}, reperformed: 1, want: "recorded violation, re-performed no violation"},
 		{name: "shared head, another PR's decision from before the change", q: ChangeQuery{PR: 10}, reperformed: 1},
