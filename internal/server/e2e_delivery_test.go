@@ -213,15 +213,15 @@ func TestGracefulStopReturnsInFlightWorkToTheInbox(t *testing.T) {
 		h.Repo.SetPR(githubtest.PR{Number: n, Title: fmt.Sprintf("PAY-%d x", n), Author: "alice", State: "open", BaseRef: "main",
 			BaseSHA: e2etest.SHA("base-main"), HeadRef: fmt.Sprintf("x%d", n), HeadSHA: e2etest.SHA(fmt.Sprintf("pr%d", n))})
 	}
-	// PR 47's evaluation is held inside a GitHub call (its reviews) until the test lets it
+	// PR 47's evaluation is held inside a GitHub call (its commits) until the test lets it
 	// go: it holds the only slot, however slow the machine, while PR 48's waits.
-	held, release := h.GH.Hold("GET", "/repos/acme/payments/pulls/47/reviews")
+	held, release := h.GH.Hold("GET", "/repos/acme/payments/pulls/47/commits")
 	t.Cleanup(release)
 	h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(47), "alice"))
 	select {
 	case <-held:
 	case <-time.After(60 * time.Second):
-		t.Fatal("PR 47's evaluation never asked GitHub for its reviews")
+		t.Fatal("PR 47's evaluation never asked GitHub for its commits")
 	}
 	id := h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(48), "alice"))
 	// A store of its own: the stop closes the harness's.
