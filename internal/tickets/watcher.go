@@ -68,7 +68,19 @@ type Watcher struct {
 	waits     map[Ref]*wait
 	queue     map[Subject]int // subjects to re-evaluate -> attempts so far
 	wake      chan struct{}
+	changed   map[Ref]*change // recent webhooks, for evaluations that read the ticket before them
 }
+
+// change is a recent webhook about a ticket. An evaluation that read the ticket before
+// the webhook but is Observed after it (the webhook found no PR to re-evaluate yet) would
+// otherwise leave its PR on a decision from the old ticket until the next poll.
+type change struct {
+	at       time.Time
+	requeued map[Subject]bool // re-evaluated for this change already: at most once each
+}
+
+// changeMemory is how long a webhook is remembered for evaluations still running.
+const changeMemory = 10 * time.Minute
 
 // wait is a polled ticket.
 type wait struct {
@@ -96,6 +108,7 @@ func (w *Watcher) init() {
 		w.limiter = rate.NewLimiter(rate.Every(w.PollEvery), 1)
 		w.bySubject, w.byRef, w.waits = map[Subject][]Ref{}, map[Ref]map[Subject]bool{}, map[Ref]*wait{}
 		w.queue, w.wake = map[Subject]int{}, make(chan struct{}, 1)
+		w.changed = map[Ref]*change{}
 	})
 }
 
@@ -105,6 +118,35 @@ func (w *Watcher) Observe(s Subject, snaps map[string]policy.TicketSnapshot, wai
 	w.init()
 	refs := w.observe(s, snaps, waiting)
 	w.persist(s, refs, waiting)
+	if w.readBeforeChange(s, snaps) {
+		w.signal()
+	}
+}
+
+// readBeforeChange queues s again when one of its snapshots may have been read before a
+// webhook said the ticket changed (ReadAt has whole seconds: a read in the webhook's
+// second counts as before it). Each change re-evaluates a PR at most once this way, and
+// the cached ticket is dropped so that evaluation reads it fresh.
+func (w *Watcher) readBeforeChange(s Subject, snaps map[string]policy.TicketSnapshot) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	queued := false
+	for _, snap := range snaps {
+		r := Ref{System: snap.System, Key: snap.Key}
+		c := w.changed[r]
+		if c == nil || c.requeued[s] {
+			continue
+		}
+		readAt, err := time.Parse(time.RFC3339, snap.ReadAt)
+		if err == nil && readAt.After(c.at) {
+			continue // read after the change: the snapshot already shows it
+		}
+		c.requeued[s] = true
+		w.Service.Forget(r.System, r.Key)
+		w.enqueueLocked(s)
+		queued = true
+	}
+	return queued
 }
 
 // observe updates the in-memory index and returns s's refs.
@@ -163,8 +205,19 @@ func (w *Watcher) Changed(system, key string) {
 	ctx, cancel := context.WithTimeout(context.Background(), persistTimeout)
 	defer cancel()
 	stored := w.open(ctx, w.persisted(ctx, refKey(Ref{System: system, Key: key})))
+	now := w.Now()
 	w.mu.Lock()
+	for r, c := range w.changed {
+		if now.Sub(c.at) > changeMemory {
+			delete(w.changed, r)
+		}
+	}
+	// Every PR known to reference it is re-evaluated now; those seen here are marked so
+	// that an Observe of their older evaluation does not queue them a second time.
+	c := &change{at: now, requeued: map[Subject]bool{}}
+	w.changed[Ref{System: system, Key: key}] = c
 	for s := range w.byRef[Ref{System: system, Key: key}] {
+		c.requeued[s] = true
 		w.enqueueLocked(s)
 	}
 	for _, s := range stored {

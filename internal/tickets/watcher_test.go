@@ -159,3 +159,53 @@ func TestWatcherChangedReevaluatesReferencingPRs(t *testing.T) {
 		t.Errorf("an unreferenced ticket re-evaluated %v", got)
 	}
 }
+
+// A webhook that arrives while an evaluation that read the old ticket is still running
+// (it is Observed only after publishing, so Changed finds no PR yet) re-evaluates the PR
+// when that evaluation is Observed, once, with the ticket read fresh; an evaluation that
+// read the ticket after the change is not re-evaluated for it.
+func TestWatcherChangeDuringAnEvaluationReevaluatesWhenObserved(t *testing.T) {
+	fake := ticketstest.NewJira(t, ticketstest.Cloud)
+	fake.Put(approvedIssue("PAY-12"))
+	clock := &fakeClock{now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	var re reevals
+	w, svc := watcherFor(t, fake, clock, &re)
+	ctx := context.Background()
+	pr := tickets.Subject{Repo: "acme/a", Number: 1}
+	old := svc.Snapshot(ctx, policy.SystemJira, "PAY-12") // the evaluation reads the ticket...
+	clock.Add(2 * time.Second)
+	w.Changed(policy.SystemJira, "PAY-12") // ...the ticket changes: no PR known yet...
+	w.Flush(ctx)
+	if got := re.take(); len(got) != 0 {
+		t.Fatalf("re-evaluated %v before any evaluation was observed", got)
+	}
+	svc.Snapshot(ctx, policy.SystemJira, "PAY-12") // a read racing the webhook caches the old ticket again
+	w.Observe(pr, map[string]policy.TicketSnapshot{"PAY-12": old}, true) // ...and only then is it observed
+	w.Flush(ctx)
+	if got := re.take(); len(got) != 1 || got[0] != pr {
+		t.Fatalf("re-evaluated %v, want the PR whose evaluation read the ticket before the webhook", got)
+	}
+	n := fake.Requests()
+	svc.Snapshot(ctx, policy.SystemJira, "PAY-12")
+	if fake.Requests() == n {
+		t.Errorf("the re-evaluation would read the cached old ticket")
+	}
+	w.Observe(pr, map[string]policy.TicketSnapshot{"PAY-12": old}, true)
+	w.Flush(ctx)
+	if got := re.take(); len(got) != 0 {
+		t.Fatalf("one change re-evaluated the PR again: %v", got)
+	}
+	clock.Add(2 * time.Second)
+	w.Changed(policy.SystemJira, "PAY-12") // known now: re-evaluated by the webhook itself
+	w.Flush(ctx)
+	if got := re.take(); len(got) != 1 {
+		t.Fatalf("re-evaluated %v, want the PR once", got)
+	}
+	clock.Add(2 * time.Second)
+	fresh := svc.Snapshot(ctx, policy.SystemJira, "PAY-12")
+	w.Observe(pr, map[string]policy.TicketSnapshot{"PAY-12": fresh}, true)
+	w.Flush(ctx)
+	if got := re.take(); len(got) != 0 {
+		t.Fatalf("an evaluation that read the ticket after the change re-evaluated %v", got)
+	}
+}
