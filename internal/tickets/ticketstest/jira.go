@@ -224,6 +224,9 @@ func SendJiraWebhook(t testing.TB, url, secret string, body []byte) int {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Hub-Signature", SignJira(secret, body))
 	req.Header.Set("X-Atlassian-Webhook-Identifier", "wh-"+strconv.Itoa(len(body)))
+	// One connection per webhook, as the real sender does: a kept-alive connection to a
+	// server the test has since restarted on the same port fails with EOF.
+	req.Close = true
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
