@@ -70,6 +70,9 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, owner, r
 	if err := head.Check(ctx); err != nil {
 		return fmt.Errorf("write check run %s on %s@%s: %w", e.CheckName, full, sha, err)
 	}
+	if err := checkFleetLock(ctx); err != nil {
+		return fmt.Errorf("write check run %s on %s@%s: %w", e.CheckName, full, sha, err)
+	}
 	var run *github.CheckRun
 	if exists {
 		run, err = e.updateRun(ctx, client, owner, repo, prev.ID, github.UpdateCheckRunOptions{

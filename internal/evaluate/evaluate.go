@@ -114,6 +114,7 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 		return Result{}, fmt.Errorf("lock %s/%s#%d: %w", t.Owner, t.Repo, t.Number, err)
 	}
 	defer fleet.Release()
+	ctx = withFleetLock(ctx, fleet)
 	start := e.Now()
 	ctx, counter := ghclient.WithCounter(ghclient.WithInstallation(ctx, t.InstallationID))
 	client, err := e.Clients.NewInstallationClient(t.InstallationID)

@@ -15,6 +15,27 @@ import (
 // then head: no two holders wait for each other.
 func prLockName(t Target) string { return fmt.Sprintf("eval:%s/%s#%d", t.Owner, t.Repo, t.Number) }
 
+// fleetLockKey carries an evaluation's PR lock (prLockName) down to its check-run write.
+type fleetLockKey struct{}
+
+func withFleetLock(ctx context.Context, l store.Lock) context.Context {
+	return context.WithValue(ctx, fleetLockKey{}, l)
+}
+
+// checkFleetLock fails with a transient store.ErrLockLost when the evaluation's PR lock
+// was lost (its database session ended: a PostgreSQL restart or failover) while it ran.
+// Another replica may then have evaluated the PR from newer facts and published; writing
+// this evaluation's older decision after it would leave the PR on a stale check. Checked
+// under the head's lock, right before the write: a replica that took the PR lock after
+// that check waits for the head lock, so it publishes after this write.
+func checkFleetLock(ctx context.Context) error {
+	l, _ := ctx.Value(fleetLockKey{}).(store.Lock)
+	if l == nil {
+		return nil
+	}
+	return l.Check(ctx)
+}
+
 func headLockName(repo, sha string) string { return "check:" + repo + "@" + sha }
 
 func mergeGroupLockName(repo, sha string) string { return "merge-group:" + repo + "@" + sha }
