@@ -179,7 +179,7 @@ func TestWatcherChangeDuringAnEvaluationReevaluatesWhenObserved(t *testing.T) {
 	if got := re.take(); len(got) != 0 {
 		t.Fatalf("re-evaluated %v before any evaluation was observed", got)
 	}
-	svc.Snapshot(ctx, policy.SystemJira, "PAY-12") // a read racing the webhook caches the old ticket again
+	svc.Snapshot(ctx, policy.SystemJira, "PAY-12")                       // a read racing the webhook caches the old ticket again
 	w.Observe(pr, map[string]policy.TicketSnapshot{"PAY-12": old}, true) // ...and only then is it observed
 	w.Flush(ctx)
 	if got := re.take(); len(got) != 1 || got[0] != pr {
