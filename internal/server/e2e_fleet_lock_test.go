@@ -32,13 +32,13 @@ func TestEvaluationThatLostItsPRLockDoesNotPublish(t *testing.T) {
 	h.Repo.SetFile("main", ".github/foureyes.yml", e2etest.StrictPolicy)
 	h.Repo.SetPR(githubtest.PR{Number: 47, Title: "PAY-47 x", Author: "alice", State: "open", BaseRef: "main",
 		BaseSHA: e2etest.SHA("base-main"), HeadRef: "x47", HeadSHA: e2etest.SHA("pr47")})
-	held, release := h.GH.Hold("GET", "/repos/acme/payments/pulls/47/reviews")
+	held, release := h.GH.Hold("GET", "/repos/acme/payments/pulls/47/commits")
 	t.Cleanup(release)
 	id := h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(47), "alice"))
 	select {
 	case <-held:
 	case <-time.After(60 * time.Second):
-		t.Fatal("PR 47's evaluation never asked GitHub for its reviews")
+		t.Fatal("PR 47's evaluation never asked GitHub for its commits")
 	}
 	// Every session of the server ends while the evaluation holds PR 47's lock.
 	var killed int
