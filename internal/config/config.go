@@ -140,9 +140,14 @@ type Audit struct {
 // written outside the database.
 type AuditCheckpoints struct {
 	Interval Duration `yaml:"interval"` // default 1h
-	// Targets: "log" (a log line), "file:PATH" (a JSON line appended to PATH), or
-	// "none". Default: [log].
+	// Targets: "log" (a log line), "file:PATH" (a JSON line appended to PATH),
+	// "github:OWNER/REPO/PATH[@BRANCH]" (a commit appending a JSON line to a file in a
+	// GitHub repository, with GitHubToken), or "none". Default: [log].
 	Targets []string `yaml:"targets"`
+	// GitHubToken authenticates the github: target: a fine-grained token with contents:
+	// write on that one repository (the app itself never gets write access to code).
+	// A secret: never logged.
+	GitHubToken string `yaml:"github_token"`
 }
 
 // Health configures the control-health probe (internal/health): every repository's
@@ -317,8 +322,17 @@ func (c *Config) validate() error {
 		return fmt.Errorf("console.session_ttl must be positive, not %s", c.Console.SessionTTL.D())
 	}
 	for _, t := range c.Audit.Checkpoint.Targets {
+		if strings.HasPrefix(t, "github:") {
+			if parts := strings.SplitN(strings.TrimPrefix(t, "github:"), "/", 3); len(parts) != 3 || parts[0] == "" || parts[1] == "" || strings.Trim(parts[2], "/@") == "" {
+				return fmt.Errorf("audit.checkpoint.targets: %q must be github:OWNER/REPO/PATH[@BRANCH]", t)
+			}
+			if c.Audit.Checkpoint.GitHubToken == "" {
+				return fmt.Errorf("audit.checkpoint.targets: %q needs audit.checkpoint.github_token (a fine-grained token with contents: write on that repository)", t)
+			}
+			continue
+		}
 		if t != "log" && t != "none" && !(strings.HasPrefix(t, "file:") && len(t) > len("file:")) {
-			return fmt.Errorf("audit.checkpoint.targets: %q is not log, file:PATH or none", t)
+			return fmt.Errorf("audit.checkpoint.targets: %q is not log, file:PATH, github:OWNER/REPO/PATH or none", t)
 		}
 	}
 	if c.Audit.Checkpoint.Interval < 0 {

@@ -38,3 +38,17 @@ func TestInboxSettingsUnit(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckpointGitHubTargetNeedsItsToken(t *testing.T) {
+	base := []string{"FOUREYES_AUDIT_CHECKPOINT_TARGETS=log,github:acme/audit/foureyes.jsonl"}
+	if _, err := Load("", base); err == nil || !strings.Contains(err.Error(), "audit.checkpoint.github_token") {
+		t.Fatalf("a github: target without its token: %v", err)
+	}
+	cfg, err := Load("", append(base, "FOUREYES_AUDIT_CHECKPOINT_GITHUB_TOKEN=github_pat_x"))
+	if err != nil || cfg.Audit.Checkpoint.GitHubToken != "github_pat_x" {
+		t.Fatalf("with its token: %v %+v", err, cfg.Audit.Checkpoint)
+	}
+	if _, err := Load("", []string{"FOUREYES_AUDIT_CHECKPOINT_TARGETS=github:acme", "FOUREYES_AUDIT_CHECKPOINT_GITHUB_TOKEN=x"}); err == nil {
+		t.Fatal("github:acme (no repository or path) was accepted")
+	}
+}

@@ -41,6 +41,7 @@ func (s *Server) routes() {
 
 	// Contents, people.
 	hf("GET "+repo+"/contents/{path...}", s.withRepo(s.handleContents))
+	hf("PUT "+repo+"/contents/{path...}", s.withRepo(s.handlePutContents))
 	hf("GET "+repo+"/collaborators/{user}/permission", s.withRepo(s.handlePermission))
 	hf("GET "+v3+"/orgs/{org}/teams/{slug}/memberships/{user}", s.handleTeamMembership)
 	hf("GET "+v3+"/orgs/{org}/teams/{slug}/members", s.handleTeamMembers)

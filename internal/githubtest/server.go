@@ -51,6 +51,7 @@ type Server struct {
 	rateLimit         int
 	resetAt           time.Time
 	nextID            int64
+	contentCommits    map[string]int // PUT contents commits by repo/path
 	nextRepoID        int64
 }
 

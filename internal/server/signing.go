@@ -3,7 +3,11 @@ package server
 import (
 	"crypto/ed25519"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/foureyes/foureyes/internal/audit"
 	"github.com/foureyes/foureyes/internal/setup"
@@ -57,6 +61,13 @@ func (s *Server) startCheckpointer() {
 			sinks = append(sinks, audit.LogSink{Logger: s.logger})
 		case strings.HasPrefix(t, "file:"):
 			sinks = append(sinks, &audit.FileSink{Path: strings.TrimPrefix(t, "file:")})
+		case strings.HasPrefix(t, "github:"):
+			sink, err := s.githubCheckpointSink(t, cp.GitHubToken)
+			if err != nil {
+				s.logger.Error().Err(err).Msg("audit checkpoint target ignored")
+				continue
+			}
+			sinks = append(sinks, sink)
 		}
 	}
 	head, ok := s.store.(audit.HeadReader)
@@ -66,4 +77,19 @@ func (s *Server) startCheckpointer() {
 	c := &audit.Checkpointer{Store: head, Key: s.signKey, Sinks: sinks, Interval: cp.Interval.D(), Now: s.now, Logger: s.logger}
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); c.Run(s.ctx) }()
+}
+
+// githubCheckpointSink builds the github: checkpoint target with its own token, against
+// the configured API (GitHub Enterprise Server too).
+func (s *Server) githubCheckpointSink(target, token string) (*audit.GitHubSink, error) {
+	owner, repo, path, branch, err := audit.ParseGitHubTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	client, err := github.NewClient(&http.Client{Timeout: 30 * time.Second}).WithAuthToken(token).
+		WithEnterpriseURLs(s.cfg.GitHub.V3APIURL, s.cfg.GitHub.V3APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("audit.checkpoint github target: %w", err)
+	}
+	return &audit.GitHubSink{Client: client, Owner: owner, Repo: repo, Path: path, Branch: branch}, nil
 }
