@@ -215,6 +215,10 @@ func SignJira(secret string, body []byte) string {
 }
 
 // SendJiraWebhook posts body to url signed with secret and returns the status code.
+// hookClient sends the test webhooks: a new connection each (DisableKeepAlives; a
+// request's Close alone still takes an idle pooled connection).
+var hookClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 func SendJiraWebhook(t testing.TB, url, secret string, body []byte) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
@@ -226,8 +230,7 @@ func SendJiraWebhook(t testing.TB, url, secret string, body []byte) int {
 	req.Header.Set("X-Atlassian-Webhook-Identifier", "wh-"+strconv.Itoa(len(body)))
 	// One connection per webhook, as the real sender does: a kept-alive connection to a
 	// server the test has since restarted on the same port fails with EOF.
-	req.Close = true
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hookClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -203,8 +203,7 @@ func SendServiceNowHook(t testing.TB, url, secret string, body []byte) int {
 	req.Header.Set("X-Foureyes-Secret", secret)
 	// One connection per webhook, as the real sender does: a kept-alive connection to a
 	// server the test has since restarted on the same port fails with EOF.
-	req.Close = true
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hookClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
