@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/foureyes/foureyes/internal/e2etest"
+	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/internal/store/storetest"
 )
 
@@ -44,6 +47,17 @@ func TestAuditExceptionsOnAServerDatabase(t *testing.T) {
 		out, code = runAuditCLI(t, "audit", "exceptions", "--store", b.DSN, "--at", later, "--format", "json")
 		if code != 0 || !strings.Contains(out, `"status": "closed"`) || !strings.Contains(out, `"reviewed_by": [`) {
 			t.Fatalf("exceptions after the review: exit %d:\n%s", code, out)
+		}
+		// The evidence package of the change re-performs the review after the fact too.
+		zip := filepath.Join(t.TempDir(), "pr9.zip")
+		if out, code := runAuditCLI(t, "audit", "evidence", "--store", b.DSN, "--repo", "acme/payments", "--pr", "9", "--out", zip); code != 0 {
+			t.Fatalf("evidence: exit %d: %s", code, out)
+		}
+		out, code = runAuditCLI(t, "audit", "evidence", "verify", zip)
+		pirs := h.Records(store.Filter{Repo: "acme/payments", PR: 9, Kinds: []store.Kind{store.KindPIR}})
+		if code != 0 || len(pirs) != 1 || strings.Contains(out, fmt.Sprintf("record %d (pir)", pirs[0].Seq)) ||
+			strings.Contains(out, fmt.Sprintf("record %d: the package holds no policy text", pirs[0].Seq)) {
+			t.Fatalf("evidence verify of the emergency change: exit %d (pir records %d):\n%s", code, len(pirs), out)
 		}
 		out, code = runAuditCLI(t, "audit", "trace", "--store", b.DSN, "--repo", "acme/payments", "--pr", "9")
 		if code != 0 || !strings.Contains(out, "emergency") || !strings.Contains(out, "pir") {

@@ -130,6 +130,10 @@ func (e *Evaluator) ReviewAfterEmergency(ctx context.Context, t Target) (ReviewO
 	if err != nil {
 		return out, fmt.Errorf("encode facts: %w", err)
 	}
+	// The policy texts behind the review, so `evidence verify` re-performs it.
+	if err := e.KeepPolicyInputs(ctx, loaded.Policy.Digest(), loaded.Inputs); err != nil {
+		return out, fmt.Errorf("keep the policy inputs of the review: %w", err)
+	}
 	deliveryID := ""
 	if len(t.DeliveryIDs) > 0 {
 		deliveryID = t.DeliveryIDs[0]

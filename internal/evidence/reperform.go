@@ -104,6 +104,13 @@ func reperformAll(files map[string][]byte, rows map[int64]Row, m PackageManifest
 			}
 		}
 		switch store.Kind(w.Kind) {
+		case store.KindPIR:
+			inputs, ok := files[PolicyFileName(w.PolicyDigest)]
+			if !ok {
+				res.Notes = append(res.Notes, fmt.Sprintf("record %d: the package holds no policy text for %s: not re-performed", seq, w.PolicyDigest))
+				continue
+			}
+			r, err = ReperformReview(w, inputs, rows)
 		case store.KindPRDecision, store.KindPolicyError, store.KindDeploymentDecision:
 			if w.Decision == "" {
 				continue

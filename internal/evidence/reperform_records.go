@@ -219,3 +219,52 @@ func ReperformMergeGroup(w Row) (Reperformed, error) {
 	out.Same = string(d.Outcome) == w.Outcome && sameJSON(d.JSON(), []byte(w.Decision))
 	return out, nil
 }
+
+// ReperformReview judges a recorded post-implementation review (a `pir` record) again
+// (policy.ReviewAfterEmergency) from its recorded facts, the policy its digest names, and
+// the rules the emergency waived, read from the PR's merge record in the package: the
+// review must close the obligation exactly as recorded.
+func ReperformReview(w Row, inputs []byte, rows map[int64]Row) (Reperformed, error) {
+	out := Reperformed{Seq: w.Seq, Recorded: policy.Outcome(w.Outcome)}
+	in, err := policy.ParseInputs(inputs)
+	if err != nil {
+		return out, err
+	}
+	p, err := in.Assemble()
+	if err != nil {
+		return out, fmt.Errorf("the policy does not assemble: %v", err)
+	}
+	if p == nil || p.Digest() != w.PolicyDigest {
+		return out, fmt.Errorf("the policy inputs do not assemble to the recorded policy %s", w.PolicyDigest)
+	}
+	var merge *Row
+	for seq, r := range rows {
+		if r.Kind == string(store.KindMerge) && r.Repository == w.Repository && r.PR == w.PR && seq < w.Seq && (merge == nil || seq > merge.Seq) {
+			r := r
+			merge = &r
+		}
+	}
+	if merge == nil {
+		return out, fmt.Errorf("no merge record of %s#%d precedes the review", w.Repository, w.PR)
+	}
+	var md policy.Decision
+	if err := json.Unmarshal([]byte(merge.Decision), &md); err != nil {
+		return out, fmt.Errorf("the merge record's decision does not decode: %v", err)
+	}
+	a, ok := md.ActiveDeclaration()
+	if !ok {
+		return out, fmt.Errorf("the merge (record %d) was not an emergency change: there is no review to owe", merge.Seq)
+	}
+	var f policy.Facts
+	if err := json.Unmarshal([]byte(w.Facts), &f); err != nil {
+		return out, fmt.Errorf("the facts do not decode: %v", err)
+	}
+	rr := policy.ReviewAfterEmergency(p, f, a.Rules)
+	out.Again = "open"
+	if rr.Closed {
+		out.Again = "closed"
+	}
+	out.Decision = policy.Decision{Outcome: out.Again, Title: rr.Reason}
+	out.Same = rr.Closed && w.Outcome == "closed" && sameJSON(rr.JSON(), []byte(w.Decision))
+	return out, nil
+}
