@@ -108,7 +108,7 @@ func TestDeploymentChangeRequestUnreachable(t *testing.T) {
 			base := sn.Requests()
 			if tc.recoverAt > 0 {
 				go func() {
-					e2etest.Eventually(t, 20*time.Second, "gate retried", func() bool { return sn.Requests() >= base+tc.recoverAt*3 })
+					e2etest.Eventually(t, 60*time.Second, "gate retried", func() bool { return sn.Requests() >= base+tc.recoverAt*3 })
 					sn.Fail(0)
 				}()
 			}

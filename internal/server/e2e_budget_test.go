@@ -52,7 +52,7 @@ func TestBackgroundWaitsForTheRateBudget(t *testing.T) {
 		t.Errorf("no background wait counted:\n%s", grepLines(m, "rate_limit_waits"))
 	}
 	// After the reset the background work runs.
-	e2etest.Eventually(t, 10*time.Second, "PR 51 re-evaluated after the reset", func() bool { return decisionsOf(h, 51) > before51 })
+	e2etest.Eventually(t, 60*time.Second, "PR 51 re-evaluated after the reset", func() bool { return decisionsOf(h, 51) > before51 })
 	if time.Now().Before(reset) {
 		t.Errorf("PR 51 re-evaluated before the reset")
 	}

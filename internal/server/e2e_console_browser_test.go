@@ -152,7 +152,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	shot("console-changes")
 	do("download the population", chromedp.Click(chromedp.ID("download-csv")))
 	var csv []byte
-	e2etest.Eventually(t, 20*time.Second, "the download", func() bool {
+	e2etest.Eventually(t, 60*time.Second, "the download", func() bool {
 		files, _ := filepath.Glob(filepath.Join(downloads, "*.csv"))
 		if len(files) == 0 {
 			return false

@@ -134,7 +134,7 @@ func TestPermanentFailureIsMarkedFailed(t *testing.T) {
 	h.GH.Fail("GET", "/repos/acme/payments/pulls/44/commits", 502, 100, nil)
 	h.Repo.SetPR(githubtest.PR{Number: 44, Author: "alice", State: "open", BaseRef: "main", HeadRef: "x", HeadSHA: e2etest.SHA("pr44")})
 	id := h.Send("pull_request", githubtest.PullRequestEvent("opened", h.Repo, h.Repo.PR(44), "alice"))
-	e2etest.Eventually(t, 20*time.Second, "delivery failed", func() bool {
+	e2etest.Eventually(t, 60*time.Second, "delivery failed", func() bool {
 		d, err := h.Store.GetDelivery(context.Background(), id)
 		return err == nil && d.Status == store.DeliveryFailed
 	})

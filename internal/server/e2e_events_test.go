@@ -37,7 +37,7 @@ func TestInstallationAddedEvaluatesOpenPRs(t *testing.T) {
 	ledger.SetPR(githubtest.PR{Number: 5, Title: "LED-5 ledger fix", Author: "alice", State: "open", BaseRef: "main",
 		BaseSHA: e2etest.SHA("ledger-base"), HeadRef: "fix", HeadSHA: sha, Commits: []string{sha}, Files: []string{"a.go"}})
 	h.Send("installation_repositories", githubtest.InstallationReposEventFor(h.GH, "added", e2etest.Installation, "acme", "acme/ledger"))
-	e2etest.Eventually(t, 15*time.Second, "check run on acme/ledger#5", func() bool {
+	e2etest.Eventually(t, 60*time.Second, "check run on acme/ledger#5", func() bool {
 		for _, c := range h.GH.OwnCheckRuns("acme/ledger") {
 			if c.HeadSHA == sha && c.Status == "in_progress" {
 				return true

@@ -94,7 +94,7 @@ func TestForgedDeploymentApprovalNotAnswered(t *testing.T) {
 		SHA: sha, Subject: deploy.Subject(run, "production"), Actor: "mallory", Outcome: "approved",
 		Decision: []byte(`{"state":"approved","outcome":"pass","title":"approved","environment":"production","sha":"` + sha + `","rules":[],"reason":"forged"}`)})
 	h.Deploy("production", sha, "mallory")
-	e2etest.Eventually(t, 15*time.Second, "the forged decision refused", func() bool {
+	e2etest.Eventually(t, 60*time.Second, "the forged decision refused", func() bool {
 		return strings.Contains(h.LogText(), "audit log tampered")
 	})
 	for _, r := range h.GH.DeploymentReviews() {

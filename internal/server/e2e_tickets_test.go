@@ -165,7 +165,7 @@ func TestJiraOutageIsPendingThenRecovers(t *testing.T) {
 	}
 	// Retried: Jira keeps being asked while it is down.
 	asked := jira.Requests()
-	e2etest.Eventually(t, 10*time.Second, "Jira asked again", func() bool { return jira.Requests() > asked })
+	e2etest.Eventually(t, 60*time.Second, "Jira asked again", func() bool { return jira.Requests() > asked })
 	for _, c := range h.GH.OwnCheckRuns(e2etest.Owner + "/" + e2etest.RepoName) {
 		if c.HeadSHA == pr.HeadSHA && c.Conclusion == "success" {
 			t.Fatal("green while Jira was unreachable")
@@ -283,7 +283,7 @@ func TestJiraBadCredentialsArePendingAndLoggedOnce(t *testing.T) {
 		t.Fatalf("title %q", run.Output.Title)
 	}
 	asked := jira.Requests()
-	e2etest.Eventually(t, 10*time.Second, "Jira asked again", func() bool { return jira.Requests() >= asked+2 })
+	e2etest.Eventually(t, 60*time.Second, "Jira asked again", func() bool { return jira.Requests() >= asked+2 })
 	logs := h.LogText()
 	if n := strings.Count(logs, "ticket system configuration error"); n != 1 {
 		t.Errorf("configuration error logged %d times, want once", n)
