@@ -46,6 +46,15 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, owner, r
 		return fmt.Errorf("look up check run: %w", err)
 	}
 	exists := err == nil
+	if !exists {
+		id, err := e.adoptRun(ctx, client, owner, repo, sha)
+		if err != nil {
+			return err
+		}
+		if id != 0 {
+			prev, exists = store.CheckRun{Repo: full, SHA: sha, Name: e.CheckName, ID: id}, true
+		}
+	}
 	now := e.Now().UTC()
 	if exists && prev.Fingerprint == fp {
 		e.Metrics.CheckRunWrites.WithLabelValues("unchanged").Inc()

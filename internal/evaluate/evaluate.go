@@ -46,6 +46,9 @@ type Evaluator struct {
 	// is not used and every evaluation reads GitHub. (A replica that missed the payload of
 	// a green check would otherwise show a stale failure until the state expires.)
 	Fleet bool
+	// AppID is foureyes' own GitHub App id: on a fleet, a run on a head that the store
+	// does not know is looked up among this app's runs before one is created.
+	AppID int64
 
 	// keptPolicies are the policy digests whose inputs this process has stored.
 	keptPolicies sync.Map

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/go-github/v60/github"
+
 	"github.com/foureyes/foureyes/internal/store"
 )
 
@@ -62,4 +64,27 @@ func (e *Evaluator) appendDecision(ctx context.Context, r store.Record) (store.R
 	}
 	r.FactKey = store.DecisionFactKey(r, prev)
 	return e.Store.Append(ctx, r)
+}
+
+// adoptRun finds foureyes' own run on sha when the store knows none, on a fleet only: a
+// replica can create the run and then die, or lose its database, before it stores the
+// id; the delivery's retry must update that run, not create a second one on the head.
+// It costs one request per new head SHA, and only with several replicas (a single
+// process stores the id in the same step, or retries with the id it has).
+func (e *Evaluator) adoptRun(ctx context.Context, client *github.Client, owner, repo, sha string) (int64, error) {
+	if !e.Fleet || e.AppID == 0 {
+		return 0, nil
+	}
+	res, _, err := client.Checks.ListCheckRunsForRef(ctx, owner, repo, sha, &github.ListCheckRunsOptions{
+		CheckName: github.String(e.CheckName), AppID: github.Int64(e.AppID), Filter: github.String("all")})
+	if err != nil {
+		return 0, fmt.Errorf("look for an existing %s run on %s/%s@%s: %w", e.CheckName, owner, repo, sha, err)
+	}
+	var id int64
+	for _, r := range res.CheckRuns {
+		if r.GetApp().GetID() == e.AppID && r.GetName() == e.CheckName && (id == 0 || r.GetID() < id) {
+			id = r.GetID() // the first one created: the run branch protection has seen longest
+		}
+	}
+	return id, nil
 }

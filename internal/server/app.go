@@ -48,7 +48,7 @@ func (s *Server) startApp() error {
 		return err
 	}
 	ev := &evaluate.Evaluator{
-		Fleet:   cfg.Store.Driver == "postgres",
+		Fleet: cfg.Store.Driver == "postgres", AppID: cfg.GitHub.App.IntegrationID,
 		Clients: clients, Store: s.store, Gatherer: facts.New(), Policies: policies, Metrics: s.metrics,
 		CheckName: cfg.Policy.CheckName, Missing: cfg.Policy.Missing, Now: s.now, Budget: budget,
 	}
