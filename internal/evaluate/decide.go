@@ -34,10 +34,7 @@ func (e *Evaluator) DecideFresh(ctx context.Context, client *github.Client, t Ta
 			return Fresh{}, fmt.Errorf("encode facts: %w", err)
 		}
 	}
-	deliveryID := ""
-	if len(t.DeliveryIDs) > 0 {
-		deliveryID = t.DeliveryIDs[0]
-	}
+	deliveryID := t.deliveryID()
 	if err := e.keepPolicyInputs(ctx, d); err != nil {
 		return Fresh{}, err
 	}

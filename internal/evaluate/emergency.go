@@ -48,10 +48,7 @@ func (e *Evaluator) Declare(ctx context.Context, t Target, d policy.Declaration)
 	if err != nil {
 		return fmt.Errorf("encode declaration: %w", err)
 	}
-	deliveryID := ""
-	if len(t.DeliveryIDs) > 0 {
-		deliveryID = t.DeliveryIDs[0]
-	}
+	deliveryID := t.deliveryID()
 	_, err = e.Store.Append(ctx, store.Record{Kind: store.KindEmergency, DeliveryID: deliveryID, Installation: t.InstallationID,
 		Repository: repo, PR: t.Number, SHA: d.HeadSHA, Actor: d.By, Outcome: "declared", Facts: raw})
 	if err != nil {
@@ -134,10 +131,7 @@ func (e *Evaluator) ReviewAfterEmergency(ctx context.Context, t Target) (ReviewO
 	if err := e.KeepPolicyInputs(ctx, loaded.Policy.Digest(), loaded.Inputs); err != nil {
 		return out, fmt.Errorf("keep the policy inputs of the review: %w", err)
 	}
-	deliveryID := ""
-	if len(t.DeliveryIDs) > 0 {
-		deliveryID = t.DeliveryIDs[0]
-	}
+	deliveryID := t.deliveryID()
 	actor := ""
 	if len(out.Result.Reviewers) > 0 {
 		actor = out.Result.Reviewers[0]

@@ -93,6 +93,14 @@ type Target struct {
 	kn *known // webhook-derived state this evaluation may use (derived.go)
 }
 
+// deliveryID is the delivery a record of this evaluation names: the first that asked.
+func (t Target) deliveryID() string {
+	if len(t.DeliveryIDs) == 0 {
+		return ""
+	}
+	return t.DeliveryIDs[0]
+}
+
 // Result is one evaluated pull request.
 type Result struct {
 	PR       *github.PullRequest
@@ -326,10 +334,7 @@ func (e *Evaluator) record(ctx context.Context, t Target, pr *github.PullRequest
 		}
 		factsJSON = b
 	}
-	deliveryID := ""
-	if len(t.DeliveryIDs) > 0 {
-		deliveryID = t.DeliveryIDs[0]
-	}
+	deliveryID := t.deliveryID()
 	if err := e.keepPolicyInputs(ctx, d); err != nil {
 		return store.Record{}, err
 	}

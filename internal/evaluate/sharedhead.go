@@ -57,10 +57,7 @@ func (e *Evaluator) publishHead(ctx context.Context, client *github.Client, t Ta
 	if err != nil {
 		return fmt.Errorf("encode shared-head facts: %w", err)
 	}
-	deliveryID := ""
-	if len(t.DeliveryIDs) > 0 {
-		deliveryID = t.DeliveryIDs[0]
-	}
+	deliveryID := t.deliveryID()
 	if _, err := e.Store.Append(ctx, store.Record{Kind: store.KindSharedHead, DeliveryID: deliveryID, Installation: t.InstallationID,
 		Repository: full, PR: t.Number, SHA: sha, Subject: "head:" + sha, Actor: pr.GetUser().GetLogin(),
 		Outcome: string(shown.Outcome), PolicyDigest: shown.PolicyDigest, Facts: facts, Decision: shown.JSON()}); err != nil {
