@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/policy"
@@ -32,17 +33,13 @@ func (e *Evaluator) declarations(ctx context.Context, repo string, pr int) ([]po
 }
 
 // Declare appends an `emergency` record for a `/foureyes emergency` comment, once per
-// comment: a redelivered or retried webhook finds its record and adds none.
+// comment: the record's subject names the comment, so its fact key makes a redelivered
+// or retried webhook (on any replica) add nothing.
 func (e *Evaluator) Declare(ctx context.Context, t Target, d policy.Declaration) error {
 	repo := t.Owner + "/" + t.Repo
-	known, err := e.declarations(ctx, repo, t.Number)
-	if err != nil {
-		return err
-	}
-	for _, k := range known {
-		if d.CommentID != 0 && k.CommentID == d.CommentID {
-			return nil
-		}
+	subject := ""
+	if d.CommentID != 0 {
+		subject = "comment:" + strconv.FormatInt(d.CommentID, 10)
 	}
 	raw, err := json.Marshal(d)
 	if err != nil {
@@ -50,7 +47,7 @@ func (e *Evaluator) Declare(ctx context.Context, t Target, d policy.Declaration)
 	}
 	deliveryID := t.deliveryID()
 	_, err = e.Store.Append(ctx, store.Record{Kind: store.KindEmergency, DeliveryID: deliveryID, Installation: t.InstallationID,
-		Repository: repo, PR: t.Number, SHA: d.HeadSHA, Actor: d.By, Outcome: "declared", Facts: raw})
+		Repository: repo, PR: t.Number, SHA: d.HeadSHA, Subject: subject, Actor: d.By, Outcome: "declared", Facts: raw})
 	if err != nil {
 		return fmt.Errorf("append emergency declaration: %w", err)
 	}

@@ -19,6 +19,8 @@ import (
 //	deployment_event     deployment_event:<delivery>:<repo>:<subject>:<outcome>
 //	installation         installation:<delivery>:<installation>:<outcome>
 //	refused              refused:<delivery>:<repo>:<subject>
+//	emergency            emergency:<repo>#<pr>:<subject>   (subject comment:<id>: one per comment)
+//	pir                  pir:<repo>#<pr>                   (one review closes an emergency's obligation)
 //
 // Kinds keyed by their delivery get no key without one. Decisions (pr_decision,
 // policy_error) get theirs from the evaluator (DecisionFactKey), and other kinds from
@@ -30,11 +32,16 @@ func DefaultFactKey(r Record) string {
 			return ""
 		}
 		return fmt.Sprintf("%s:%s#%d@%s", r.Kind, r.Repository, r.PR, r.SHA)
-	case KindDeploymentDecision:
+	case KindDeploymentDecision, KindEmergency:
 		if r.Subject == "" {
 			return ""
 		}
+		if r.Kind == KindEmergency {
+			return fmt.Sprintf("%s:%s#%d:%s", r.Kind, r.Repository, r.PR, r.Subject)
+		}
 		return fmt.Sprintf("%s:%s:%s", r.Kind, r.Repository, r.Subject)
+	case KindPIR:
+		return fmt.Sprintf("%s:%s#%d", r.Kind, r.Repository, r.PR)
 	}
 	if r.DeliveryID == "" {
 		return ""
