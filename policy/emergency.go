@@ -78,6 +78,17 @@ type EmergencyResult struct {
 	Active       int                 `json:"active"`
 }
 
+// Sentence is what the check run, its title and the reply say of an accepted
+// declaration: "emergency change INC-4711 declared by ivan: independent review due by
+// <time>".
+func (x DeclarationResult) Sentence() string {
+	s := "emergency change " + x.Reference + " declared by " + x.By
+	if x.ReviewDue != "" {
+		s += ": independent review due by " + x.ReviewDue
+	}
+	return s
+}
+
 // ActiveDeclaration returns the declaration that waived approvals, if any.
 func (d Decision) ActiveDeclaration() (DeclarationResult, bool) {
 	if d.Emergency == nil || d.Emergency.Active < 0 || d.Emergency.Active >= len(d.Emergency.Declarations) {
@@ -237,10 +248,7 @@ func (e *evaluator) waived(r *Rule, kind string) (RequirementResult, bool) {
 	if kind != KindApprovals && slices.Contains(r.Emergency.StillRequired, kind) {
 		return RequirementResult{}, false
 	}
-	text := "emergency change " + a.Reference + " declared by " + a.By
-	if a.ReviewDue != "" {
-		text += ": independent review due by " + a.ReviewDue
-	}
+	text := a.Sentence()
 	if a.Flagged {
 		text += " (declared by the author)"
 	}

@@ -30,10 +30,7 @@ func Evaluate(p *Policy, f Facts) Decision {
 	d.Emergency = e.emergency.result
 	if a := e.emergency.active; a != nil && d.Outcome == OutcomePass {
 		// Say first what an auditor will ask about: this passed without its review.
-		d.Title = "emergency change " + a.Reference + " declared by " + a.By
-		if a.ReviewDue != "" {
-			d.Title += ": independent review due by " + a.ReviewDue
-		}
+		d.Title = a.Sentence()
 	}
 	return d
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/foureyes/foureyes/internal/store"
@@ -171,9 +172,5 @@ func joinLogins(ls []string) string {
 	if len(ls) == 0 {
 		return "(unknown)"
 	}
-	s := ls[0]
-	for _, l := range ls[1:] {
-		s += ", " + l
-	}
-	return s
+	return strings.Join(ls, ", ")
 }

@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 		return fmt.Errorf("get pull request %s#%d: %w", repo.GetFullName(), number, err)
 	}
 	if pr.GetState() != "open" {
-		return reply("foureyes: emergency declaration refused: #" + itoa(number) + " is not open; an emergency is declared before the merge.")
+		return reply("foureyes: emergency declaration refused: #" + strconv.Itoa(number) + " is not open; an emergency is declared before the merge.")
 	}
 	at := ev.GetComment().GetCreatedAt().Time
 	if at.IsZero() {
@@ -84,5 +85,3 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 	logger.Info().Str("reference", decl.Reference).Str("declared_by", by).Str("result", line).Msg("emergency declaration")
 	return reply("foureyes: " + line + "\n\nThe `foureyes` check shows the decision in full.")
 }
-
-func itoa(n int) string { return fmt.Sprint(n) }

@@ -225,10 +225,7 @@ func emergencyText(b *strings.Builder, d policy.Decision) {
 func EmergencyLine(x policy.DeclarationResult) string {
 	switch x.Status {
 	case policy.DeclarationAccepted:
-		s := "emergency change " + x.Reference + " declared by " + x.By
-		if x.ReviewDue != "" {
-			s += ": independent review due by " + x.ReviewDue
-		}
+		s := x.Sentence()
 		if x.Flagged {
 			s += " (flagged: declared by the author)"
 		}
