@@ -67,6 +67,21 @@ type ExceptionQuery struct {
 // after the period: that is what an auditor checks. Emergency changes are found from
 // their declarations (few), not by reading every merge's decision.
 func Exceptions(ctx context.Context, src store.Audit, q ExceptionQuery) ([]Exception, error) {
+	out, err := violations(ctx, src, q)
+	if err != nil {
+		return nil, err
+	}
+	em, err := Emergencies(ctx, src, q)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, em...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, nil
+}
+
+// violations lists the violation records of the period.
+func violations(ctx context.Context, src store.Audit, q ExceptionQuery) ([]Exception, error) {
 	var out []Exception
 	f := store.Filter{Since: q.Since, Until: q.Until, Repo: q.Repo, Scope: q.Scope, Kinds: []store.Kind{store.KindViolation}}
 	err := src.Query(ctx, f, func(r store.Record) error {
@@ -77,13 +92,20 @@ func Exceptions(ctx context.Context, src store.Audit, q ExceptionQuery) ([]Excep
 	if err != nil {
 		return nil, fmt.Errorf("read violations: %w", err)
 	}
+	return out, nil
+}
+
+// Emergencies lists the emergency changes merged in the period, oldest first, with the
+// state of the review each owes.
+func Emergencies(ctx context.Context, src store.Audit, q ExceptionQuery) ([]Exception, error) {
+	var out []Exception
 	type change struct {
 		repo string
 		pr   int
 	}
 	var declared []change
 	seen := map[change]bool{}
-	err = src.Query(ctx, store.Filter{Repo: q.Repo, Scope: q.Scope, Kinds: []store.Kind{store.KindEmergency}}, func(r store.Record) error {
+	err := src.Query(ctx, store.Filter{Repo: q.Repo, Scope: q.Scope, Kinds: []store.Kind{store.KindEmergency}}, func(r store.Record) error {
 		if c := (change{r.Repository, r.PR}); !seen[c] {
 			seen[c] = true
 			declared = append(declared, c)

@@ -98,12 +98,12 @@ func (c *Console) exceptions(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	sp := p.store()
 	scope := s.access.Scope
-	all, err := audit.Exceptions(r.Context(), c.cfg.Store, audit.ExceptionQuery{Since: sp.Since, Until: sp.Until, Scope: &scope, Now: c.now()})
+	ems, err := audit.Emergencies(r.Context(), c.cfg.Store, audit.ExceptionQuery{Since: sp.Since, Until: sp.Until, Scope: &scope, Now: c.now()})
 	if err != nil {
 		return err
 	}
-	for _, x := range all {
-		if x.Kind != audit.ExceptionEmergency || (open && x.Status == audit.ExceptionClosed) {
+	for _, x := range ems {
+		if open && x.Status == audit.ExceptionClosed {
 			continue
 		}
 		d.Emergencies = append(d.Emergencies, emergencyItem{Exception: x,
