@@ -79,15 +79,18 @@ func (w *workers) run(ctx context.Context) {
 				continue // there may be more
 			}
 		}
-		if depth, err := w.store.Depth(ctx); err == nil {
-			w.metrics.InboxDepth.Set(float64(depth))
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.wakeCh:
 		case <-w.leases.Freed():
 		case <-poll.C:
+			// The gauge is refreshed on the poll's beat, not each time a slot frees:
+			// Depth counts the whole backlog, so once per delivery it cost as much as
+			// the claim itself with 100,000 deliveries waiting.
+			if depth, err := w.store.Depth(ctx); err == nil {
+				w.metrics.InboxDepth.Set(float64(depth))
+			}
 		}
 	}
 }

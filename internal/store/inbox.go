@@ -69,14 +69,7 @@ func (s *sqlStore) Claim(ctx context.Context, n int, lease time.Duration) ([]Del
 		return nil, nil
 	}
 	t := micros(s.now())
-	due := `((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND lease_until <= ?))`
-	// The CTE is materialised so PostgreSQL picks the rows once: an IN (subquery ...
-	// LIMIT) may be re-run per row by the planner and lease more than n.
-	q := s.d.rebind(`WITH picked AS MATERIALIZED (
-			SELECT id FROM inbox WHERE ` + due + ` ORDER BY received_at, id LIMIT ?` + s.d.lockRows() + `)
-		UPDATE inbox SET status = 'leased', lease_until = ?, lease_token = ?
-		WHERE id IN (SELECT id FROM picked) AND ` + due + `
-		RETURNING ` + deliveryCols)
+	q := s.claimQuery()
 	var out []Delivery
 	err := s.write(ctx, derived, func(ctx context.Context, tx querier) error {
 		out = out[:0]
@@ -104,6 +97,24 @@ func (s *sqlStore) Claim(ctx context.Context, n int, lease time.Duration) ([]Del
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
+}
+
+// claimQuery is Claim's statement; its arguments are now, now, n, the lease's end, the
+// holder, now, now.
+func (s *sqlStore) claimQuery() string {
+	due := `((status = 'pending' AND not_before <= ?) OR (status = 'leased' AND lease_until <= ?))`
+	// The CTE is materialised so PostgreSQL picks the rows once: an IN (subquery ...
+	// LIMIT) may be re-run per row by the planner and lease more than n.
+	// "status IN ('pending', 'leased')" is inbox_open's own condition, written out so
+	// both planners use that index (migration 00009): the oldest unsettled deliveries
+	// in claim order, so a claim reads the first few entries whatever the backlog, and
+	// the UPDATE then finds the picked rows by key.
+	return s.d.rebind(`WITH picked AS MATERIALIZED (
+			SELECT id FROM inbox WHERE status IN ('pending', 'leased') AND ` + due + `
+			ORDER BY received_at, id LIMIT ?` + s.d.lockRows() + `)
+		UPDATE inbox SET status = 'leased', lease_until = ?, lease_token = ?
+		WHERE id IN (SELECT id FROM picked) AND ` + due + `
+		RETURNING ` + deliveryCols)
 }
 
 func (s *sqlStore) setDelivery(ctx context.Context, op, id, q string, args ...any) error {
