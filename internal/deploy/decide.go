@@ -48,7 +48,7 @@ func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, run
 	if !dep.Person {
 		rf.DeployerNote = dep.Note
 	}
-	loaded, err := g.Evaluator.Policies.Load(ctx, client, r.Owner, r.Repo, branch)
+	loaded, err := g.Evaluator.Policies.Load(ctx, client, r.InstallationID, r.Owner, r.Repo, branch)
 	if err != nil {
 		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
 	}

@@ -97,7 +97,7 @@ func (e *Evaluator) ReviewAfterEmergency(ctx context.Context, t Target) (ReviewO
 	if err != nil {
 		return out, fmt.Errorf("get pull request %s#%d: %w", repo, t.Number, err)
 	}
-	loaded, err := e.Policies.Load(ctx, client, t.Owner, t.Repo, pr.GetBase().GetRef())
+	loaded, err := e.Policies.Load(ctx, client, t.InstallationID, t.Owner, t.Repo, pr.GetBase().GetRef())
 	if err != nil {
 		return out, err
 	}

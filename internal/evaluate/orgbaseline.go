@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-github/v60/github"
 	"github.com/palantir/go-githubapp/appconfig"
+
+	"github.com/foureyes/foureyes/internal/ghclient"
 )
 
 // ErrOrgBaselineUnreadable is a policy error: the org repository that holds the baseline
@@ -29,7 +31,7 @@ var ErrOrgBaselineUnreadable = errors.New("org baseline unreadable")
 //   - it exists and the file cannot be read (403, 401, 451, a directory, undecodable):
 //     an error wrapping ErrOrgBaselineUnreadable, judged as a policy error (fails closed);
 //   - any other GitHub error (5xx, rate limit): returned as is, to retry.
-func (l *PolicyLoader) loadOrgFile(ctx context.Context, client *github.Client, owner string) (appconfig.Config, error) {
+func (l *PolicyLoader) loadOrgFile(ctx context.Context, client *github.Client, installation int64, owner string) (appconfig.Config, error) {
 	where := owner + "/" + l.orgRepo
 	r, resp, err := client.Repositories.Get(ctx, owner, l.orgRepo)
 	switch {
@@ -37,7 +39,7 @@ func (l *PolicyLoader) loadOrgFile(ctx context.Context, client *github.Client, o
 		// GitHub answers 404 both when the repository does not exist and when it is private
 		// and the installation was not given it. Only an installation that covers all
 		// repositories can tell the two apart.
-		sel, err := l.selections.get(ctx, client, owner)
+		sel, err := l.selectionOf(ctx, client, installation, owner)
 		if err != nil {
 			return appconfig.Config{}, err
 		}
@@ -74,12 +76,43 @@ func (l *PolicyLoader) loadOrgFile(ctx context.Context, client *github.Client, o
 	return c, nil
 }
 
-// selectionTTL is how long an installation's repository selection is trusted: it only
-// changes when an admin edits the installation.
+// selectionTTL is how long an installation's repository selection read from GitHub is
+// trusted: it only changes when an admin edits the installation.
 const selectionTTL = 10 * time.Minute
 
+// knownSelectionTrust is how long a selection GitHub stated for free (a token answer, a
+// webhook) is trusted on a single replica: a token lives an hour and ghinstallation gets
+// a new one, answer and selection included, before the request that precedes the lookup
+// (the org repository's 404), so a selection in use is never older; and the webhook of a
+// change reaches this replica at once. A fleet trusts it for selectionTTL only: the
+// webhook reaches one replica, the others learn the change from their next token or read.
+const knownSelectionTrust = time.Hour + 5*time.Minute
+
+// UseSelections makes the loader take an installation's repository selection from known
+// (learnt from token answers and webhooks, ghclient.Selections) while it is fresh, and
+// ask GitHub (GET /installation/repositories) only when it is not known or too old: for
+// example a GitHub-compatible server whose token answer lacks the field. fleet: several
+// replicas share the work (see knownSelectionTrust).
+func (l *PolicyLoader) UseSelections(known *ghclient.Selections, fleet bool) {
+	l.known, l.knownTrust = known, knownSelectionTrust
+	if fleet {
+		l.knownTrust = selectionTTL
+	}
+}
+
+// selectionOf is installation's repository selection ("all" or "selected"): the known
+// one (UseSelections) when fresh, else read from GitHub. A read that fails is an error:
+// the caller fails closed.
+func (l *PolicyLoader) selectionOf(ctx context.Context, client *github.Client, installation int64, owner string) (string, error) {
+	if sel, ok := l.known.Get(installation); ok && l.selections.clock().Sub(sel.Learnt) < l.knownTrust {
+		return sel.Value, nil
+	}
+	return l.selections.get(ctx, client, owner)
+}
+
 // selectionCache remembers, per account, whether the installation covers all
-// repositories (GET /installation/repositories, "repository_selection").
+// repositories as read from GitHub (GET /installation/repositories,
+// "repository_selection"), when it is not known for free (UseSelections).
 type selectionCache struct {
 	mu      sync.Mutex
 	now     func() time.Time
@@ -91,11 +124,15 @@ type selectionEntry struct {
 	expires   time.Time
 }
 
-func (c *selectionCache) get(ctx context.Context, client *github.Client, owner string) (string, error) {
-	now := time.Now
+func (c *selectionCache) clock() time.Time {
 	if c.now != nil {
-		now = c.now
+		return c.now()
 	}
+	return time.Now()
+}
+
+func (c *selectionCache) get(ctx context.Context, client *github.Client, owner string) (string, error) {
+	now := c.clock
 	key := strings.ToLower(owner)
 	c.mu.Lock()
 	e, ok := c.entries[key]

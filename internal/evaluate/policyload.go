@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 	"github.com/palantir/go-githubapp/appconfig"
 
+	"github.com/foureyes/foureyes/internal/ghclient"
 	"github.com/foureyes/foureyes/internal/store"
 	"github.com/foureyes/foureyes/policy"
 )
@@ -28,6 +30,10 @@ type PolicyLoader struct {
 	// selections caches each account's installation repository selection (all or
 	// selected), which decides what a 404 on the org repository means.
 	selections selectionCache
+	// known is each installation's selection as GitHub stated it for free (token answers,
+	// webhooks), trusted for knownTrust (UseSelections); nil: always read.
+	known      *ghclient.Selections
+	knownTrust time.Duration
 	baseline   *policy.Policy // the server's baseline file, nil when none
 	// baselineFile is the baseline as read (with its Rego modules), for the policy
 	// inputs of every decision; nil when none.
@@ -92,10 +98,11 @@ func NewPolicyLoader(path, orgRepo, baselineFile string) (*PolicyLoader, error) 
 // Path is the policy file's path in a repository.
 func (l *PolicyLoader) Path() string { return l.path }
 
-// Load returns the policy of owner/repo at ref. The error is a GitHub failure (to retry);
-// a broken policy is reported in Loaded.Err.
-func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, repo, ref string) (Loaded, error) {
-	loaded, err := l.load(ctx, client, owner, repo, ref)
+// Load returns the policy of owner/repo at ref, read with client, installation's client
+// (its repository selection says what a 404 on the org repository means). The error is a
+// GitHub failure (to retry); a broken policy is reported in Loaded.Err.
+func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, installation int64, owner, repo, ref string) (Loaded, error) {
+	loaded, err := l.load(ctx, client, installation, owner, repo, ref)
 	loaded.Inputs.Format, loaded.Inputs.Path = policy.InputsFormat, l.path
 	if loaded.Inputs.Files == nil {
 		loaded.Inputs.Files = []policy.PolicyFile{}
@@ -107,12 +114,12 @@ func (l *PolicyLoader) Load(ctx context.Context, client *github.Client, owner, r
 // against it.
 func (l *PolicyLoader) Baseline() *policy.Policy { return l.baseline }
 
-func (l *PolicyLoader) load(ctx context.Context, client *github.Client, owner, repo, ref string) (Loaded, error) {
+func (l *PolicyLoader) load(ctx context.Context, client *github.Client, installation int64, owner, repo, ref string) (Loaded, error) {
 	var in policy.PolicyInputs
 	if l.baselineFile != nil {
 		in.Files = append(in.Files, *l.baselineFile)
 	}
-	base, baseSrc, name, orgFile, bad, err := l.baselineFor(ctx, client, owner)
+	base, baseSrc, name, orgFile, bad, err := l.baselineFor(ctx, client, installation, owner)
 	if err != nil {
 		return Loaded{}, err
 	}
@@ -157,8 +164,8 @@ func (l *PolicyLoader) load(ctx context.Context, client *github.Client, owner, r
 // baselineFor is the server baseline merged with the org's policy file, when it has one,
 // and the name of that baseline. bad is a broken or unreadable org file (it fails every
 // change, as a broken repo file does); err is a GitHub failure to retry.
-func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, owner string) (p *policy.Policy, src store.PolicySource, name string, file *policy.PolicyFile, bad, err error) {
-	c, err := l.loadOrgFile(ctx, client, owner)
+func (l *PolicyLoader) baselineFor(ctx context.Context, client *github.Client, installation int64, owner string) (p *policy.Policy, src store.PolicySource, name string, file *policy.PolicyFile, bad, err error) {
+	c, err := l.loadOrgFile(ctx, client, installation, owner)
 	if errors.Is(err, ErrOrgBaselineUnreadable) {
 		return nil, store.PolicySource{Repo: owner + "/" + l.orgRepo, Path: l.orgPath}, "unreadable: " + owner + "/" + l.orgRepo + ":" + l.orgPath, nil, err, nil
 	}

@@ -37,7 +37,7 @@ func (e *Evaluator) loadPolicy(ctx context.Context, client *github.Client, t Tar
 			return l, nil
 		}
 	}
-	l, err := e.Policies.Load(ctx, client, t.Owner, t.Repo, ref)
+	l, err := e.Policies.Load(ctx, client, t.InstallationID, t.Owner, t.Repo, ref)
 	if err != nil {
 		return l, err
 	}

@@ -53,12 +53,17 @@ func NewClientCreator(c githubapp.Config, m *metrics.Metrics, timeout time.Durat
 	for _, f := range opts {
 		f(&o)
 	}
-	return githubapp.NewDefaultCachingClientCreator(c,
+	copts := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent(UserAgent),
 		githubapp.WithClientTimeout(timeout),
 		githubapp.WithClientCaching(true, func() httpcache.Cache { return NewByteCache(o.cacheBytes) }),
 		githubapp.WithClientMiddleware(MiddlewareWithBudget(m, o.budget)),
-	)
+	}
+	if o.selections != nil {
+		// The base transport: the only layer the installation token request passes through.
+		copts = append(copts, githubapp.WithTransport(o.selections.Transport(http.DefaultTransport)))
+	}
+	return githubapp.NewDefaultCachingClientCreator(c, copts...)
 }
 
 // DefaultCacheBytes bounds an installation client's HTTP cache when nothing is set.
@@ -67,6 +72,7 @@ const DefaultCacheBytes = 8 << 20
 type options struct {
 	cacheBytes int64
 	budget     *Budget
+	selections *Selections
 }
 
 // Option configures NewClientCreator.
@@ -83,6 +89,10 @@ func WithCacheBytes(n int64) Option {
 
 // WithBudget makes every answer update the installation's rate budget.
 func WithBudget(b *Budget) Option { return func(o *options) { o.budget = b } }
+
+// WithSelections makes every installation token answer record the installation's
+// repository selection in s.
+func WithSelections(s *Selections) Option { return func(o *options) { o.selections = s } }
 
 // Middleware counts requests by route and status and records the rate limit remaining.
 // It sits outside the cache, so a revalidated answer arrives as a 200 marked

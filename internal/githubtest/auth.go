@@ -265,12 +265,18 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	if len(perms) == 0 {
 		perms = defaultPermissions()
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{
+	answer := map[string]any{
 		"token":                tok,
 		"expires_at":           exp.Format(time.RFC3339),
 		"permissions":          perms,
 		"repository_selection": s.selectionOf(id),
-	})
+	}
+	s.mu.Lock()
+	if s.tokenSelectionOmitted {
+		delete(answer, "repository_selection")
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, answer)
 }
 
 func (s *Server) handleApp(w http.ResponseWriter, r *http.Request) {

@@ -424,8 +424,9 @@ func addQueueCommitsLocked(r *Repo, baseSHA, headSHA string, prNumbers []int) {
 }
 
 func installationObject(s *Server, id int64, account string) map[string]any {
-	inst := s.installationJSON(&installation{id: id, account: account})
-	inst["repository_selection"] = "selected"
+	// The selection the installation has on this server (SetRepositorySelection), so that
+	// a handler learning it from the payload agrees with what tokens see.
+	inst := s.installationJSON(&installation{id: id, account: account, selection: s.selectionOfLocked(id)})
 	return inst
 }
 
@@ -490,7 +491,7 @@ func InstallationReposEventFor(s *Server, action string, installationID int64, a
 	return map[string]any{
 		"action":               action,
 		"installation":         installationObject(s, installationID, account),
-		"repository_selection": "selected",
+		"repository_selection": s.selectionOfLocked(installationID),
 		"repositories_added":   added,
 		"repositories_removed": removed,
 		"requester":            nil,

@@ -22,6 +22,7 @@ func offlineRepo() *Repo {
 	s.APIURL = s.URL + apiPrefix + "/"
 	s.GraphQLURL = s.URL + "/api/graphql"
 	s.AddInstallation(7, "acme")
+	s.SetRepositorySelection(7, "selected")
 	r := s.AddRepo("acme/payments", 7)
 	r.AddCommit(Commit{SHA: h(1), Parents: []string{h(0)}, Author: "alice", Committer: "alice", Message: "PAY-12 fix rounding", Files: []string{"src/round.go"}})
 	r.AddCommit(Commit{SHA: h(2), Parents: []string{h(1)}, Author: "alice", Committer: "web-flow", Message: "PAY-12 tests\n\nCo-authored-by: Carol <carol@example.com>", Verified: true})

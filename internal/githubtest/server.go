@@ -53,6 +53,8 @@ type Server struct {
 	nextID            int64
 	contentCommits    map[string]int // PUT contents commits by repo/path
 	nextRepoID        int64
+	// tokenSelectionOmitted: token answers lack repository_selection (OmitTokenSelection).
+	tokenSelectionOmitted bool
 }
 
 // New starts a fake GitHub on 127.0.0.1; t.Cleanup closes it.

@@ -65,6 +65,14 @@ func (s *Server) SetRepositorySelection(id int64, selection string) {
 }
 
 // selectionOf is the repository selection of installation id; call without s.mu held.
+// OmitTokenSelection makes installation token answers lack repository_selection (omit
+// true), as a GitHub-compatible server's might: the client must then ask for it.
+func (s *Server) OmitTokenSelection(omit bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenSelectionOmitted = omit
+}
+
 func (s *Server) selectionOf(id int64) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/foureyes/foureyes/internal/evaluate"
+	"github.com/foureyes/foureyes/internal/ghclient"
 	"github.com/foureyes/foureyes/internal/store"
 )
 
@@ -28,6 +29,9 @@ type Base struct {
 	// OrgRepo is the org repository holding the org policy (".github"): a push changing it
 	// drops the cached policies of every repository of the owner.
 	OrgRepo string
+	// Selections records each installation's repository selection; the installation
+	// webhooks update it at once (may be nil).
+	Selections *ghclient.Selections
 }
 
 // decode parses a payload into an event struct, naming the event in the error.

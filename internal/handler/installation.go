@@ -11,8 +11,11 @@ import (
 )
 
 // Installation handles installation and installation_repositories: it records who
-// installed foureyes where (evidence that the control was in place), and evaluates the
-// open PRs of repositories that were added, bounded by MaxBackfill.
+// installed foureyes where (evidence that the control was in place), learns the
+// installation's repository selection (an admin switching from all repositories to
+// selected ones changes what a 404 on the org's .github means, from this event on, not
+// from the next token an hour later), and evaluates the open PRs of repositories that
+// were added, bounded by MaxBackfill.
 type Installation struct{ *Base }
 
 func (h *Installation) Handles() []string {
@@ -21,11 +24,12 @@ func (h *Installation) Handles() []string {
 
 func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
 	var (
-		inst   *github.Installation
-		action string
-		sender string
-		added  []*github.Repository
-		remove []*github.Repository
+		inst      *github.Installation
+		action    string
+		sender    string
+		selection string
+		added     []*github.Repository
+		remove    []*github.Repository
 	)
 	switch eventType {
 	case "installation":
@@ -34,6 +38,7 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 			return err
 		}
 		inst, action, sender = ev.GetInstallation(), ev.GetAction(), ev.GetSender().GetLogin()
+		selection = inst.GetRepositorySelection()
 		if action == "created" {
 			added = ev.Repositories
 		}
@@ -44,7 +49,11 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 		}
 		inst, action, sender = ev.GetInstallation(), ev.GetAction(), ev.GetSender().GetLogin()
 		added, remove = ev.RepositoriesAdded, ev.RepositoriesRemoved
+		if selection = ev.GetRepositorySelection(); selection == "" {
+			selection = inst.GetRepositorySelection()
+		}
 	}
+	h.learnSelection(ctx, eventType, action, inst, selection)
 	names := func(rs []*github.Repository) []string {
 		out := make([]string, 0, len(rs))
 		for _, r := range rs {
@@ -59,6 +68,25 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 		return err
 	}
 	return h.backfill(ctx, inst.GetID(), added)
+}
+
+// learnSelection records the selection the event states and drops the account's cached
+// policies, which were loaded under the selection known then (whether a 404 on the org
+// repository meant "no baseline"): the next evaluation of each PR loads them again.
+func (h *Installation) learnSelection(ctx context.Context, eventType, action string, inst *github.Installation, selection string) {
+	if eventType == "installation" && action == "deleted" {
+		h.Selections.Forget(inst.GetID())
+		return
+	}
+	if selection == "" {
+		return
+	}
+	if h.Selections.Learn(inst.GetID(), selection, eventType) {
+		Log(ctx).Info().Int64("installation", inst.GetID()).Str("repository_selection", selection).Msg("installation repository selection changed")
+	}
+	if account := inst.GetAccount().GetLogin(); h.Evaluator != nil && account != "" {
+		h.Evaluator.PolicyChanged(account+"/", "")
+	}
 }
 
 // backfill queues the open PRs of newly covered repositories.

@@ -37,8 +37,9 @@ func (s *Server) startApp() error {
 	}
 	cfg := s.cfg
 	budget := ghclient.NewBudget(cfg.GitHub.RateLimitReserve, s.now, s.metrics.BackgroundWaits.Inc)
+	selections := ghclient.NewSelections(s.now)
 	clients, err := ghclient.NewClientCreator(cfg.GitHub.AppConfig(), s.metrics, 30*time.Second,
-		ghclient.WithCacheBytes(cfg.GitHub.HTTPCacheBytes), ghclient.WithBudget(budget))
+		ghclient.WithCacheBytes(cfg.GitHub.HTTPCacheBytes), ghclient.WithBudget(budget), ghclient.WithSelections(selections))
 	if err != nil {
 		return fmt.Errorf("github clients: %w", err)
 	}
@@ -47,6 +48,7 @@ func (s *Server) startApp() error {
 	if err != nil {
 		return err
 	}
+	policies.UseSelections(selections, cfg.Store.Driver == "postgres")
 	ev := &evaluate.Evaluator{
 		Fleet: cfg.Store.Driver == "postgres", AppID: cfg.GitHub.App.IntegrationID,
 		Clients: clients, Store: s.store, Gatherer: facts.New(), Policies: policies, Metrics: s.metrics,
@@ -56,7 +58,7 @@ func (s *Server) startApp() error {
 	prober := &health.Prober{Clients: clients, Store: s.store, AppID: cfg.GitHub.App.IntegrationID,
 		CheckName: cfg.Policy.CheckName}
 	base := &handler.Base{Store: s.store, Clients: clients, Evaluator: ev, AppID: cfg.GitHub.App.IntegrationID,
-		PolicyPath: cfg.Policy.File, MaxBackfill: 100, Now: s.now, OrgRepo: cfg.Policy.OrgRepo}
+		PolicyPath: cfg.Policy.File, MaxBackfill: 100, Now: s.now, OrgRepo: cfg.Policy.OrgRepo, Selections: selections}
 	handlers := []githubapp.EventHandler{
 		&handler.PullRequest{Base: base}, &handler.PullRequestReview{Base: base}, &handler.CheckRun{Base: base},
 		&handler.CheckSuite{Base: base}, &handler.Status{Base: base}, &handler.Push{Base: base},
