@@ -196,3 +196,28 @@ func TestClientCreatorLearnsSelectionFromToken(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSelectionsTokenAnswer: whatever a token answer holds, the caller reads it unchanged
+// and nothing but "all" or "selected" is learnt.
+func FuzzSelectionsTokenAnswer(f *testing.F) {
+	f.Add(`{"token":"t","repository_selection":"all"}`)
+	f.Add(`{"token":"t","repository_selection":"selected"}`)
+	f.Add(`{"repository_selection":7}`)
+	f.Add(`{"repository_selection":"all"`)
+	f.Add("")
+	f.Fuzz(func(t *testing.T, body string) {
+		s := NewSelections(nil)
+		req, _ := http.NewRequest("POST", "http://github.invalid/app/installations/5/access_tokens", nil)
+		resp, err := s.Transport(tokenAnswer(201, body)).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		if err != nil || string(got) != body {
+			t.Fatalf("caller read %q (%v), want %q", got, err, body)
+		}
+		if sel, ok := s.Get(5); ok && sel.Value != "all" && sel.Value != "selected" {
+			t.Fatalf("learnt %q", sel.Value)
+		}
+	})
+}
