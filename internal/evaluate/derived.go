@@ -115,6 +115,9 @@ type known struct {
 	reviews *[]policy.Review
 	checks  *[]policy.Check
 	seen    int // deltas applied: those after it arrived during the evaluation
+	// confirmed marks what a confirming read returned: read from GitHub in this
+	// evaluation, so its pass reads whatever else it needs (users included).
+	confirmed bool
 }
 
 // derived returns the last read with every payload since applied. fresh asks for
@@ -232,7 +235,7 @@ func (kn known) derivedAny() bool { return kn.pr != nil || kn.reviews != nil || 
 // confirmation is what a confirming evaluation may reuse: only what the first pass read
 // from GitHub itself (f holds those reads); everything derived is read again.
 func (kn known) confirmation(f *policy.Facts) *known {
-	c := &known{}
+	c := &known{confirmed: true}
 	if f == nil {
 		return c
 	}
@@ -262,9 +265,14 @@ func (e *Evaluator) getPR(ctx context.Context, client *github.Client, t Target) 
 
 // confirm reads again, at once, what a green first pass took from webhooks: the PR, and
 // the reviews and check results of its head unless the first pass read them itself (f).
-// It returns the PR as GitHub has it and what the confirming pass may use.
-func (e *Evaluator) confirm(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, kn known, f *policy.Facts) (*github.PullRequest, *known, error) {
+// It returns the PR as GitHub has it and what the confirming pass may use. users are
+// those whose permission the first pass did not have: the GraphQL read looks them up in
+// the same request (confirm_graphql.go); through REST the confirming pass reads them.
+func (e *Evaluator) confirm(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, kn known, f *policy.Facts, users []string) (*github.PullRequest, *known, error) {
 	conf := kn.confirmation(f)
+	if fresh, c, ok, err := e.confirmGraphQL(ctx, client, t, pr, conf, users); ok || err != nil {
+		return fresh, c, err
+	}
 	var fresh *github.PullRequest
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error {

@@ -12,6 +12,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -70,6 +71,12 @@ type Evaluator struct {
 	// Budget (may be nil) follows each installation's rate limit: Fresh (background)
 	// evaluations wait while it is low.
 	Budget *ghclient.Budget
+	// GraphQLURL is GitHub's GraphQL endpoint (github.v4_api_url): a green is confirmed
+	// with one GraphQL read there (confirm_graphql.go). Empty: confirmed by REST reads.
+	GraphQLURL string
+	// graphqlOffUntil (unix nanoseconds) pauses GraphQL after the endpoint was missing
+	// or refused the query.
+	graphqlOffUntil atomic.Int64
 }
 
 func (e *Evaluator) lock(t Target) func() {
@@ -159,12 +166,15 @@ func (e *Evaluator) PullRequest(ctx context.Context, t Target) (Result, error) {
 		e.forgetState(full, t.Number)
 		return Result{}, err
 	}
-	if green(d) && kn.derivedAny() {
+	if (green(d) || len(d.unknownUsers) > 0) && kn.derivedAny() {
 		// Never green from webhook-derived state alone: read the PR, its reviews and its
-		// check results again and decide from that read.
+		// check results again and decide from that read. A derived pass that met a user
+		// whose permission is not cached (a new reviewer) is confirmed too, rather than
+		// reading the permission first: the confirming read looks it up in the same
+		// request.
 		e.Metrics.Confirmations.Inc()
 		head := pr.GetHead().GetSHA()
-		if pr, t.kn, err = e.confirm(ctx, client, t, pr, kn, d.Facts); err != nil {
+		if pr, t.kn, err = e.confirm(ctx, client, t, pr, kn, d.Facts, d.unknownUsers); err != nil {
 			e.forgetState(full, t.Number)
 			return Result{}, err
 		}
@@ -218,6 +228,9 @@ type decided struct {
 	// digest) for re-performance; nil for a policy error.
 	inputs *policy.PolicyInputs
 	digest string
+	// unknownUsers are users the policy needed whose permission was not cached, in a
+	// pass that did not read them (facts.PROptions.CachedUsersOnly): never shown as is.
+	unknownUsers []string
 }
 
 // decide loads the policy from the base branch, gathers the facts and evaluates.
@@ -252,8 +265,11 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 	opt := factsOptions(pr, pushes, decls, loaded.Policy)
 	if t.kn != nil {
 		opt.Reviews, opt.Checks = t.kn.reviews, t.kn.checks
+		// A pass on webhook-derived state is confirmed before anything green is shown,
+		// and the confirmation reads unknown permissions with it (confirm).
+		opt.CachedUsersOnly = t.kn.derivedAny() && !t.kn.confirmed
 	}
-	f, _, err := e.Gatherer.PullRequest(ctx, client, t.Owner, t.Repo, t.Number, opt)
+	f, st, err := e.Gatherer.PullRequest(ctx, client, t.Owner, t.Repo, t.Number, opt)
 	if err != nil {
 		return decided{}, err
 	}
@@ -271,7 +287,7 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 	inputs := loaded.Inputs
 	inputs.Missing = e.Missing
 	res := decided{Decision: d, Facts: &f, Source: loaded.Source, Kind: store.KindPRDecision, output: out, baseline: loaded.Baseline,
-		reads: &reads, inputs: &inputs, digest: d.PolicyDigest}
+		reads: &reads, inputs: &inputs, digest: d.PolicyDigest, unknownUsers: st.UnknownUsers}
 	if loaded.Missing {
 		res.digest = policy.MissingDigest(e.Missing)
 	}

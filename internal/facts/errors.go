@@ -23,7 +23,7 @@ func IsTransient(err error) bool {
 	}
 	var rl *github.RateLimitError
 	var abuse *github.AbuseRateLimitError
-	if errors.As(err, &rl) || errors.As(err, &abuse) {
+	if errors.As(err, &rl) || errors.As(err, &abuse) || errors.Is(err, errGraphQLRateLimited) {
 		return true
 	}
 	var er *github.ErrorResponse

@@ -108,6 +108,11 @@ type PROptions struct {
 	// caller confirms them by a read before any green decision.
 	Reviews *[]policy.Review
 	Checks  *[]policy.Check
+	// CachedUsersOnly asks for no permission or membership read: users whose answers
+	// are not all cached are left out of Facts.Users and named in Stats.UnknownUsers.
+	// For a pass on webhook-derived state, which is confirmed (with those users) before
+	// any decision from it is shown.
+	CachedUsersOnly bool
 }
 
 // ForgetUser drops every cached permission and team membership of login, e.g. when a

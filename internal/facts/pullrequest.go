@@ -125,7 +125,7 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 
 	f.Users = map[string]policy.User{}
 	if opt.NeedUsers != nil {
-		users, err := g.users(ctx, client, owner, repo, opt.NeedUsers(f), opt.Teams, &st)
+		users, err := g.users(ctx, client, owner, repo, opt.NeedUsers(f), opt.Teams, opt.CachedUsersOnly, &st)
 		if err != nil {
 			return policy.Facts{}, st, fmt.Errorf("users of %s/%s#%d: %w", owner, repo, number, err)
 		}

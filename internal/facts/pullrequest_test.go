@@ -87,7 +87,7 @@ func TestPullRequestFullGather(t *testing.T) {
 	// for bob, carol, dan, erin, frank one permission and two memberships each; "Eve
 	// Outside" is not a login.
 	wantRequests := 6 + 3 + 5*3
-	if st != (Stats{Requests: wantRequests}) {
+	if !reflect.DeepEqual(st, Stats{Requests: wantRequests}) {
 		t.Errorf("stats = %+v, want %d requests", st, wantRequests)
 	}
 	for _, path := range e.apiRequests("/permission") {
@@ -140,7 +140,7 @@ func TestPullRequestSecondGatherIsFree(t *testing.T) {
 	}
 	// PR, reviews, check runs, statuses revalidated (304); commits, files, the 3 reviewer
 	// profiles and the 15 permission/membership answers from foureyes' caches.
-	if want := (Stats{Requests: 4, NotModified: 4, CacheHits: 2 + 3 + 15}); st != want {
+	if want := (Stats{Requests: 4, NotModified: 4, CacheHits: 2 + 3 + 15}); !reflect.DeepEqual(st, want) {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
 	if st.Charged() != 0 {

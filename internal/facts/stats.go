@@ -21,6 +21,8 @@ type Stats struct {
 	// CacheHits is how many fetches foureyes' own caches saved (commits and files by SHA,
 	// permissions and memberships within the TTL).
 	CacheHits int `json:"cache_hits"`
+	// UnknownUsers are the users a CachedUsersOnly gather left out (PROptions).
+	UnknownUsers []string `json:"-"`
 }
 
 // Charged is the number of requests GitHub counts against the rate limit.
@@ -29,9 +31,10 @@ func (s Stats) Charged() int { return s.Requests - s.NotModified }
 // Add returns the sum of s and o.
 func (s Stats) Add(o Stats) Stats {
 	return Stats{
-		Requests:    s.Requests + o.Requests,
-		NotModified: s.NotModified + o.NotModified,
-		CacheHits:   s.CacheHits + o.CacheHits,
+		Requests:     s.Requests + o.Requests,
+		NotModified:  s.NotModified + o.NotModified,
+		CacheHits:    s.CacheHits + o.CacheHits,
+		UnknownUsers: append(append([]string(nil), s.UnknownUsers...), o.UnknownUsers...),
 	}
 }
 

@@ -27,7 +27,10 @@ var standardRoles = map[string]bool{"read": true, "triage": true, "write": true,
 // users looks up the permission on owner/repo and the membership of each team in teams for
 // every login, each answer cached for the TTL. A name that is not a GitHub login (a
 // co-author kept as written) is never sent to GitHub: it gets "none" and no teams.
-func (g *Gatherer) users(ctx context.Context, client *github.Client, owner, repo string, logins, teams []string, st *Stats) (map[string]policy.User, error) {
+//
+// cachedOnly reads nothing: a login whose permission or a membership is not cached is
+// left out and added to st.UnknownUsers.
+func (g *Gatherer) users(ctx context.Context, client *github.Client, owner, repo string, logins, teams []string, cachedOnly bool, st *Stats) (map[string]policy.User, error) {
 	out := map[string]policy.User{}
 	sortedTeams := append([]string(nil), teams...)
 	sort.Strings(sortedTeams)
@@ -35,6 +38,14 @@ func (g *Gatherer) users(ctx context.Context, client *github.Client, owner, repo
 		u := policy.User{Permission: PermissionNone, Teams: []string{}}
 		if !isLogin(login) {
 			out[login] = u
+			continue
+		}
+		if cachedOnly {
+			if cu, ok := g.cachedUser(owner, repo, login, sortedTeams, st); ok {
+				out[login] = cu
+			} else {
+				st.UnknownUsers = append(st.UnknownUsers, login)
+			}
 			continue
 		}
 		perm, err := g.permission(ctx, client, owner, repo, login, st)
@@ -54,6 +65,28 @@ func (g *Gatherer) users(ctx context.Context, client *github.Client, owner, repo
 		out[login] = u
 	}
 	return out, nil
+}
+
+// cachedUser is login's permission and teams from the caches alone; false when any
+// answer is not cached.
+func (g *Gatherer) cachedUser(owner, repo, login string, teams []string, st *Stats) (policy.User, bool) {
+	now := g.now()
+	perm, ok := g.permissions.get(owner+"/"+repo+"\x00"+login, now)
+	if !ok {
+		return policy.User{}, false
+	}
+	u := policy.User{Permission: perm, Teams: []string{}}
+	for _, team := range teams {
+		member, ok := g.memberships.get(team+"\x00"+login, now)
+		if !ok {
+			return policy.User{}, false
+		}
+		if member {
+			u.Teams = append(u.Teams, team)
+		}
+	}
+	st.CacheHits += 1 + len(teams)
+	return u, true
 }
 
 // permissionLevel is GET collaborators/{u}/permission. go-github v60 lacks role_name, which

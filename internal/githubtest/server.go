@@ -41,6 +41,7 @@ type Server struct {
 	profiles          map[string]UserProfile // lower-case login; see users.go
 	tokens            map[string]issuedToken
 	requests          []Request
+	graphqlOff        bool // DisableGraphQL: answer 501 like a server without GraphQL
 	checkWrites       map[string][]CheckRunWrite
 	deploymentReviews []DeploymentReview
 	failures          []*failure
@@ -287,12 +288,12 @@ func (s *Server) serveAPIInner(w http.ResponseWriter, r *http.Request, apiPath s
 		writeFailure(w, f)
 		return s.peekInstallation(r)
 	}
-	if apiPath == "/graphql" {
-		writeError(w, http.StatusNotImplemented, "GraphQL is not implemented by githubtest")
-		return s.peekInstallation(r)
-	}
 	inst, ok := s.authenticate(w, r, apiPath)
 	if !ok {
+		return inst
+	}
+	if apiPath == "/graphql" {
+		s.serveGraphQL(w, r, inst)
 		return inst
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {

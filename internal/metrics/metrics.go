@@ -26,6 +26,7 @@ type Metrics struct {
 	EmergencyReviewsOverdue prometheus.Gauge
 	SkippedEvents           *prometheus.CounterVec // by event and reason: events that cost no evaluation
 	Confirmations           prometheus.Counter     // green decisions re-read from GitHub before being written
+	GraphQLFallbacks        prometheus.Counter     // confirmations read from REST because GraphQL could not answer
 	BackgroundWaits         prometheus.Counter     // background evaluations held back by a low rate budget
 }
 
@@ -94,7 +95,11 @@ func New() *Metrics {
 		Name: "foureyes_background_rate_limit_waits_total",
 		Help: "Background evaluations (sweeper, policy fan-out) that waited for the rate-limit reset because the installation was below github.rate_limit_reserve.",
 	})
-	reg.MustRegister(m.SkippedEvents, m.Confirmations, m.BackgroundWaits)
+	m.GraphQLFallbacks = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "foureyes_graphql_fallbacks_total",
+		Help: "Confirmations that GraphQL could not answer (endpoint missing, query refused, errors in the answer) and that were read from REST instead.",
+	})
+	reg.MustRegister(m.SkippedEvents, m.Confirmations, m.BackgroundWaits, m.GraphQLFallbacks)
 	reg.MustRegister(m.Deliveries, m.Decisions, m.GitHubRequests, m.RateLimitRemaining, m.InboxDepth,
 		m.EvaluationSeconds, m.EvaluationRequests, m.CheckRunWrites, m.DeploymentAnswers, m.RefusedCallbacks, m.EmergencyReviewsOverdue)
 	return m

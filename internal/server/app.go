@@ -53,6 +53,7 @@ func (s *Server) startApp() error {
 		Fleet: cfg.Store.Driver == "postgres", AppID: cfg.GitHub.App.IntegrationID,
 		Clients: clients, Store: s.store, Gatherer: facts.New(), Policies: policies, Metrics: s.metrics,
 		CheckName: cfg.Policy.CheckName, Missing: cfg.Policy.Missing, Now: s.now, Budget: budget,
+		GraphQLURL: graphQLURL(cfg.GitHub.V3APIURL, cfg.GitHub.V4APIURL, s.logger),
 	}
 	s.tickets.attach(ev)
 	prober := &health.Prober{Clients: clients, Store: s.store, AppID: cfg.GitHub.App.IntegrationID,

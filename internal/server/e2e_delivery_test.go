@@ -89,7 +89,8 @@ func TestDuplicateDeliveryDoesNothingTheSecondTime(t *testing.T) {
 
 func TestGitHub502ThenRecovers(t *testing.T) {
 	h := strictHarness(t)
-	h.GH.Fail("GET", "/repos/acme/payments/pulls/42/reviews", 502, 2, nil)
+	// The approval is confirmed with one GraphQL read: GitHub failing it is retried.
+	h.GH.Fail("POST", "/graphql", 502, 2, nil)
 	pr := h.OpenPR(e2etest.PRSpec{Number: 42, Author: "alice"})
 	h.PassBuild(pr.HeadSHA)
 	h.Approve(42, "bob")
