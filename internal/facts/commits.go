@@ -16,7 +16,8 @@ type commitsEntry struct {
 	truncated bool
 }
 
-// prCommits returns the commits of a pull request, oldest first, at most g.maxCommits.
+// prCommits returns the commits of a pull request, oldest first, at most g.maxCommits, from
+// the PR commits endpoint: headDiff's fallback when compare cannot give the whole list.
 //
 // The list depends on the base as much as on the head (it is head minus what the base
 // already holds), so it is cached by pull request, head SHA and base SHA together: two PRs
@@ -26,7 +27,7 @@ type commitsEntry struct {
 // commits) is used but not cached, so the next evaluation, which that push triggers,
 // reads it again.
 func (g *Gatherer) prCommits(ctx context.Context, client *github.Client, owner, repo string, number int, headSHA, baseSHA string, st *Stats) ([]*github.RepositoryCommit, bool, error) {
-	key := fmt.Sprintf("%s/%s#%d@%s...%s", owner, repo, number, headSHA, baseSHA)
+	key := commitsKey(owner, repo, number, headSHA, baseSHA)
 	if e, ok := g.commits.get(key, g.now()); ok && headSHA != "" && baseSHA != "" {
 		st.CacheHits++
 		return e.commits, e.truncated, nil
@@ -41,6 +42,11 @@ func (g *Gatherer) prCommits(ctx context.Context, client *github.Client, owner, 
 		g.commits.put(key, commitsEntry{commits: commits, truncated: truncated}, zeroTime)
 	}
 	return commits, truncated, nil
+}
+
+// commitsKey is the commits cache key of a PR at a head and base SHA.
+func commitsKey(owner, repo string, number int, headSHA, baseSHA string) string {
+	return fmt.Sprintf("%s/%s#%d@%s...%s", owner, repo, number, headSHA, baseSHA)
 }
 
 // emailLogins maps every author and committer e-mail of the commits (lower case) to the

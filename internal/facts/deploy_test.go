@@ -63,6 +63,10 @@ func TestErrorsNameTheCallAndClassify(t *testing.T) {
 		retry     bool
 	}{
 		{"reviews 502", "GET", "/repos/acme/payments/pulls/*/reviews", 502, nil, "list reviews of acme/payments#42", true, false},
+		{"compare 502", "GET", "/repos/acme/payments/compare/*", 502, nil, "compare b1...h3 of acme/payments#42", true, false},
+		{"compare primary limit", "GET", "/repos/acme/payments/compare/*", 403, map[string]string{"X-Ratelimit-Remaining": "0"}, "compare b1...h3 of acme/payments#42", true, true},
+		{"compare secondary limit", "GET", "/repos/acme/payments/compare/*", 429, map[string]string{"Retry-After": "30"}, "compare b1...h3 of acme/payments#42", true, true},
+		// After compare's 404 (the base SHA is unknown), the PR endpoints are read.
 		{"commits 404", "GET", "/repos/acme/payments/pulls/*/commits", 404, nil, "list commits of acme/payments#42", false, false},
 		{"files secondary limit", "GET", "/repos/acme/payments/pulls/*/files", 403, map[string]string{"Retry-After": "30"}, "list files of acme/payments#42", true, true},
 		{"statuses primary limit", "GET", "/repos/acme/payments/commits/*/statuses", 429, map[string]string{"X-Ratelimit-Remaining": "0"}, "list statuses of acme/payments@h3", true, true},
@@ -74,6 +78,9 @@ func TestErrorsNameTheCallAndClassify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			seedFull(e)
+			if strings.Contains(tt.pattern, "/pulls/*/") {
+				e.s.Fail("GET", "/repos/acme/payments/compare/*", 404, 1, nil)
+			}
 			e.s.Fail(tt.method, tt.pattern, tt.status, 1, tt.headers)
 			_, _, err := New().PullRequest(context.Background(), e.client, "acme", "payments", 42, PROptions{
 				NeedUsers: func(policy.Facts) []string { return []string{"bob"} }, Teams: []string{"acme/payments-reviewers"}})

@@ -57,10 +57,12 @@ func (e *env) apiRequests(part string) []string {
 	return out
 }
 
-// addLinearPR adds n commits c001..cNNN by author and PR number with them and files.
+// addLinearPR adds n commits c001..cNNN by author on the base commit base0 and PR number
+// with them and files.
 func (e *env) addLinearPR(number, n int, author string, files []string) githubtest.PR {
 	shas := make([]string, n)
 	parent := "base0"
+	e.repo.AddCommit(githubtest.Commit{SHA: parent, Author: "root", Committer: "root", Message: "base", Date: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC)})
 	for i := range shas {
 		shas[i] = fmt.Sprintf("c%04d", i+1)
 		e.repo.AddCommit(githubtest.Commit{SHA: shas[i], Parents: []string{parent}, Author: author, Committer: author,

@@ -15,13 +15,14 @@ type filesEntry struct {
 }
 
 // prFiles returns the changed files of a pull request, sorted, at most g.maxFiles
-// entries read from GitHub. The diff of a PR is fixed by its head and base SHAs, so the list
+// entries read from the PR files endpoint (headDiff's fallback when compare cannot give the
+// whole list). The diff of a PR is fixed by its head and base SHAs, so the list
 // is cached by both.
 //
 // A renamed file is listed under its old name too: moving a file out of a protected path
 // is a change to that path, and a rule on the old path must see it.
 func (g *Gatherer) prFiles(ctx context.Context, client *github.Client, owner, repo string, number int, headSHA, baseSHA string, st *Stats) ([]string, bool, error) {
-	key := owner + "/" + repo + "@" + headSHA + "..." + baseSHA
+	key := filesKey(owner, repo, headSHA, baseSHA)
 	if e, ok := g.files.get(key, g.now()); ok && headSHA != "" && baseSHA != "" {
 		st.CacheHits++
 		return e.files, e.truncated, nil
@@ -37,6 +38,11 @@ func (g *Gatherer) prFiles(ctx context.Context, client *github.Client, owner, re
 		g.files.put(key, filesEntry{files: names, truncated: truncated}, zeroTime)
 	}
 	return names, truncated, nil
+}
+
+// filesKey is the files cache key of a head and base SHA.
+func filesKey(owner, repo, headSHA, baseSHA string) string {
+	return owner + "/" + repo + "@" + headSHA + "..." + baseSHA
 }
 
 // fileNames returns the sorted, distinct paths of files, old names of renames included.

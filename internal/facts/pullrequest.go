@@ -12,9 +12,12 @@ import (
 	"github.com/foureyes/foureyes/policy"
 )
 
-// PullRequest gathers the Facts of owner/repo#number. The requests, in order: the PR
-// (unless opt.PR is given), its commits (unless cached for this PR, head and base SHA), reviews, check
-// runs and statuses of the head SHA, changed files (unless cached for head and base), then
+// PullRequest gathers the Facts of owner/repo#number. The requests: the PR (unless opt.PR
+// is given); then, concurrently, its commits and changed files in one compare of its base
+// and head SHAs (unless cached for this PR, head and base SHA; the commits and files
+// endpoints of the PR when compare cannot give the whole lists, see headDiff), its reviews
+// (unless opt.Reviews), the check runs and statuses of the head SHA (unless opt.Checks);
+// then the public profiles of reviewers when a co-author trailer is unresolved, and the
 // permission and team membership of the users opt.NeedUsers names (unless cached).
 //
 // Errors name the failing call and wrap go-github's error: IsTransient and RetryAfter
@@ -31,7 +34,6 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 		pr = got
 	}
 	headSHA := pr.GetHead().GetSHA()
-	baseSHA := pr.GetBase().GetSHA()
 
 	f := policy.Facts{
 		Repository:  owner + "/" + repo,
@@ -39,18 +41,16 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 		Version:     policy.FactsVersion,
 	}
 
-	// The independent reads run at once: commits, reviews, check results and files of a
-	// SHA do not depend on each other. Each keeps its own Stats, summed after.
+	// The independent reads run at once: commits and files of a head, reviews and check
+	// results do not depend on each other. Each keeps its own Stats, summed after.
 	var (
-		commits                  []*github.RepositoryCommit
-		files                    []string
-		commitsTrunc, filesTrunc bool
-		part                     [4]Stats
+		diff headDiff
+		part [3]Stats
 	)
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error {
 		var err error
-		commits, commitsTrunc, err = g.prCommits(gctx, client, owner, repo, number, headSHA, baseSHA, &part[0])
+		diff, err = g.headDiff(gctx, client, owner, repo, number, pr, &part[0])
 		return err
 	})
 	if opt.Reviews != nil {
@@ -73,11 +73,6 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 			return nil
 		})
 	}
-	grp.Go(func() error {
-		var err error
-		files, filesTrunc, err = g.prFiles(gctx, client, owner, repo, number, headSHA, baseSHA, &part[3])
-		return err
-	})
 	err := grp.Wait()
 	for _, p := range part {
 		st = st.Add(p)
@@ -85,6 +80,8 @@ func (g *Gatherer) PullRequest(ctx context.Context, client *github.Client, owner
 	if err != nil {
 		return policy.Facts{}, st, err
 	}
+	commits, commitsTrunc := diff.commits.commits, diff.commits.truncated
+	files, filesTrunc := diff.files.files, diff.files.truncated
 	// GitHub itself stops listing at 250 commits: the PR's own count tells when it did.
 	if pr.GetCommits() > g.maxCommits {
 		commitsTrunc = true

@@ -17,11 +17,12 @@ import (
 
 var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
-// seedFull builds PR 42: three commits by alice (one made on github.com, one whose author
-// e-mail GitHub cannot map), co-author trailers of every kind, reviews, check runs of two
-// apps, statuses by two creators, and a rename.
+// seedFull builds PR 42 on base b1: three commits by alice (one made on github.com, one
+// whose author e-mail GitHub cannot map), co-author trailers of every kind, reviews, check
+// runs of two apps, statuses by two creators, and a rename.
 func seedFull(e *env) {
 	r := e.repo
+	r.AddCommit(githubtest.Commit{SHA: "b1", Author: "carol", Committer: "carol", Message: "base", Date: t0.Add(-time.Hour)})
 	r.AddCommit(githubtest.Commit{SHA: "h1", Parents: []string{"b1"}, Author: "alice", Committer: "alice", AuthorEmail: "alice@corp.example",
 		Message: "PAY-12 start\n\nCo-authored-by: Carol C <12345+carol@users.noreply.github.com>\nCo-authored-by: Bob B <bob@corp.example>", Date: t0})
 	r.AddCommit(githubtest.Commit{SHA: "h2", Parents: []string{"h1"}, Author: "", Committer: "alice", AuthorEmail: "alice@laptop.local", CommitterEmail: "alice@corp.example",
@@ -82,11 +83,11 @@ func TestPullRequestFullGather(t *testing.T) {
 	}
 	golden(t, "pr_full.golden.json", f)
 
-	// PR, commits, reviews, check runs, statuses, files, the public profiles of the three
-	// reviewers (the trailer "Eve Outside" is unresolved: a profile might resolve it), then
-	// for bob, carol, dan, erin, frank one permission and two memberships each; "Eve
-	// Outside" is not a login.
-	wantRequests := 6 + 3 + 5*3
+	// PR, compare (commits and files), reviews, check runs, statuses, the public profiles
+	// of the three reviewers (the trailer "Eve Outside" is unresolved: a profile might
+	// resolve it), then for bob, carol, dan, erin, frank one permission and two memberships
+	// each; "Eve Outside" is not a login.
+	wantRequests := 5 + 3 + 5*3
 	if !reflect.DeepEqual(st, Stats{Requests: wantRequests}) {
 		t.Errorf("stats = %+v, want %d requests", st, wantRequests)
 	}
@@ -149,7 +150,7 @@ func TestPullRequestSecondGatherIsFree(t *testing.T) {
 	if got := e.s.RateLimitedRequests() - charged; got != 0 {
 		t.Errorf("fake counted %d rate-limited requests, want 0", got)
 	}
-	for _, part := range []string{"/pulls/42/commits", "/pulls/42/files", "/permission", "/memberships/"} {
+	for _, part := range []string{"/compare/", "/pulls/42/commits", "/pulls/42/files", "/permission", "/memberships/"} {
 		if got := e.apiRequests(part); len(got) != 0 {
 			t.Errorf("second gather requested %s: %v", part, got)
 		}
@@ -279,7 +280,10 @@ func TestPullRequestLooksUpOnlyNeededUsers(t *testing.T) {
 func TestCommitsNotCachedWhenHeadMoved(t *testing.T) {
 	e := newEnv(t)
 	seedFull(e)
-	// The webhook's PR still says h2, but h3 was pushed since: the listed commits end at h3.
+	// compare cannot answer (as for a base force-pushed away): the PR endpoints list the
+	// PR's current commits. The webhook's PR still says h2, but h3 was pushed since: the
+	// listed commits end at h3.
+	e.s.Fail("GET", "/repos/acme/payments/compare/*", 404, 0, nil)
 	stale := prFromFake(t, e, 42)
 	stale.Head.SHA = github.String("h2")
 	g := New()
@@ -294,6 +298,41 @@ func TestCommitsNotCachedWhenHeadMoved(t *testing.T) {
 		}
 		if n := len(f.Commits); n != 3 {
 			t.Errorf("gather %d: %d commits, want 3", i, n)
+		}
+		// The files are cached after the first gather, so compare is not asked again for
+		// the commits alone: the PR endpoint costs the same one request.
+		if got, want := len(e.apiRequests("/compare/")), 1-i; got != want {
+			t.Errorf("gather %d: %d compare requests, want %d", i, got, want)
+		}
+	}
+}
+
+// TestCompareListsTheGivenHead: compare names the head SHA, so a webhook's PR that is one
+// push behind gets the commits of its own head, cached, and decided for that head.
+func TestCompareListsTheGivenHead(t *testing.T) {
+	e := newEnv(t)
+	seedFull(e)
+	stale := prFromFake(t, e, 42)
+	stale.Head.SHA = github.String("h2")
+	g := New()
+	for i := 0; i < 2; i++ {
+		e.s.ResetRequests()
+		f, st, err := g.PullRequest(context.Background(), e.client, "acme", "payments", 42, PROptions{PR: stale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shas []string
+		for _, c := range f.Commits {
+			shas = append(shas, c.SHA)
+		}
+		if !reflect.DeepEqual(shas, []string{"h1", "h2"}) {
+			t.Errorf("gather %d: commits %v, want [h1 h2]", i, shas)
+		}
+		if got, want := len(e.apiRequests("/compare/b1...h2")), 1-i; got != want {
+			t.Errorf("gather %d: %d compare requests, want %d", i, got, want)
+		}
+		if i == 1 && st.CacheHits != 2+3 {
+			t.Errorf("second gather: %d cache hits, want 5 (commits, files, 3 reviewer profiles)", st.CacheHits)
 		}
 	}
 }

@@ -167,6 +167,8 @@ func Route(method, path string) string {
 			parts[i] = "{repo}"
 		case i > 0 && (parts[0] == "orgs" && i == 1):
 			parts[i] = "{org}"
+		case i > 0 && parts[i-1] == "compare": // base...head, SHAs or refs
+			parts[i] = "{basehead}"
 		case i > 0 && parts[i-1] == "contents":
 			parts = append(parts[:i], "{path}")
 			return method + " /" + strings.Join(parts, "/")

@@ -27,6 +27,8 @@ func TestRouteUnit(t *testing.T) {
 		{"GET", "/repos/acme/widgets/pulls/42/files", "GET /repos/{owner}/{repo}/pulls/{n}/files"},
 		{"GET", "/repos/acme/widgets/pulls/42/commits", "GET /repos/{owner}/{repo}/pulls/{n}/commits"},
 		{"GET", "/repos/acme/widgets/pulls", "GET /repos/{owner}/{repo}/pulls"},
+		{"GET", "/repos/acme/widgets/compare/" + sha40 + "..." + sha40, "GET /repos/{owner}/{repo}/compare/{basehead}"},
+		{"GET", "/api/v3/repos/acme/widgets/compare/main...feature", "GET /repos/{owner}/{repo}/compare/{basehead}"},
 		{"GET", "/repos/acme/widgets", "GET /repos/{owner}/{repo}"},
 		{"PATCH", "/repos/acme/widgets/check-runs/998877", "PATCH /repos/{owner}/{repo}/check-runs/{n}"},
 		{"POST", "/repos/acme/widgets/check-runs", "POST /repos/{owner}/{repo}/check-runs"},

@@ -94,15 +94,29 @@ func (s *Server) handlePullFiles(w http.ResponseWriter, r *http.Request, repo *R
 	if !ok {
 		return
 	}
+	paginate(w, r, prFilesJSON(repo, p))
+}
+
+// prFilesJSON is the changed files of p as GitHub lists them (pulls/{n}/files, and the
+// files of a compare of the PR's base and head SHAs).
+func prFilesJSON(repo *Repo, p PR) []any {
 	list := make([]any, 0, len(p.Files))
 	for _, f := range p.Files {
 		status := p.FileStatus[f]
+		old := p.RenamedFrom[f]
+		if status == "" && old != "" {
+			status = "renamed"
+		}
 		if status == "" {
 			status = "modified"
 		}
-		list = append(list, fileJSON(repo, p.HeadSHA, f, status))
+		m := fileJSON(repo, p.HeadSHA, f, status)
+		if old != "" {
+			m["previous_filename"] = old
+		}
+		list = append(list, m)
 	}
-	paginate(w, r, list)
+	return list
 }
 
 func fileJSON(repo *Repo, sha, name, status string) map[string]any {

@@ -41,6 +41,9 @@ type PR struct {
 	// Files are the changed file paths (status "modified" unless FileStatus says otherwise).
 	Files      []string
 	FileStatus map[string]string
+	// RenamedFrom maps a file of Files to the path it was renamed from: it is listed with
+	// status "renamed" (unless FileStatus says otherwise) and previous_filename.
+	RenamedFrom map[string]string
 	// MergedBy is the login that merged the PR (webhook and REST merged_by).
 	MergedBy       string
 	MergeCommitSHA string

@@ -117,9 +117,9 @@ func TestRateLimitedRetriesWaitAsGitHubAsks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := strictHarness(t)
 			n := 46 + i
-			// The commits are read on the first evaluation (the PR itself comes with the
-			// opened payload).
-			h.GH.Fail("GET", fmt.Sprintf("/repos/acme/payments/pulls/%d/commits", n), tc.status, 1, tc.headers())
+			// The commits and files (one compare of the PR's base and head) are read on the
+			// first evaluation (the PR itself comes with the opened payload).
+			h.GH.Fail("GET", "/repos/acme/payments/compare/*", tc.status, 1, tc.headers())
 			start := time.Now()
 			pr := h.OpenPR(e2etest.PRSpec{Number: n, Author: "alice"})
 			h.CheckRun(pr.HeadSHA, e2etest.InProgress)
