@@ -78,26 +78,9 @@ func (e *Evaluator) confirmGraphQL(ctx context.Context, client *github.Client, t
 			return nil, nil, false, err
 		}
 	}
-	if c.reviews == nil || c.checks == nil {
-		// A list too long for one page: the rest from REST, as confirm does.
-		grp, gctx := errgroup.WithContext(ctx)
-		if c.reviews == nil {
-			grp.Go(func() error {
-				rs, _, err := e.Gatherer.Reviews(gctx, client, t.Owner, t.Repo, t.Number)
-				c.reviews = &rs
-				return err
-			})
-		}
-		if c.checks == nil {
-			grp.Go(func() error {
-				cs, _, err := e.Gatherer.CheckResults(gctx, client, t.Owner, t.Repo, head)
-				c.checks = &cs
-				return err
-			})
-		}
-		if err := grp.Wait(); err != nil {
-			return nil, nil, false, err
-		}
+	// A list too long for one page: the rest from REST, as confirm does.
+	if err := e.readUnknown(ctx, client, t, head, &c); err != nil {
+		return nil, nil, false, err
 	}
 	return fresh, &c, true, nil
 }

@@ -280,22 +280,30 @@ func (e *Evaluator) confirm(ctx context.Context, client *github.Client, t Target
 		fresh, err = e.getPR(gctx, client, t)
 		return err
 	})
-	if conf.reviews == nil {
-		grp.Go(func() error {
-			rs, _, err := e.Gatherer.Reviews(gctx, client, t.Owner, t.Repo, t.Number)
-			conf.reviews = &rs
-			return err
-		})
-	}
-	if conf.checks == nil {
-		grp.Go(func() error {
-			cs, _, err := e.Gatherer.CheckResults(gctx, client, t.Owner, t.Repo, pr.GetHead().GetSHA())
-			conf.checks = &cs
-			return err
-		})
-	}
+	grp.Go(func() error { return e.readUnknown(gctx, client, t, pr.GetHead().GetSHA(), conf) })
 	if err := grp.Wait(); err != nil {
 		return nil, nil, err
 	}
 	return fresh, conf, nil
+}
+
+// readUnknown reads from REST, at once, what c does not hold yet: the PR's reviews and the
+// check results of head.
+func (e *Evaluator) readUnknown(ctx context.Context, client *github.Client, t Target, head string, c *known) error {
+	grp, gctx := errgroup.WithContext(ctx)
+	if c.reviews == nil {
+		grp.Go(func() error {
+			rs, _, err := e.Gatherer.Reviews(gctx, client, t.Owner, t.Repo, t.Number)
+			c.reviews = &rs
+			return err
+		})
+	}
+	if c.checks == nil {
+		grp.Go(func() error {
+			cs, _, err := e.Gatherer.CheckResults(gctx, client, t.Owner, t.Repo, head)
+			c.checks = &cs
+			return err
+		})
+	}
+	return grp.Wait()
 }

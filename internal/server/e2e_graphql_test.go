@@ -72,49 +72,44 @@ func TestGraphQLConfirmationCatchesStaleCheckPayload(t *testing.T) {
 	}
 }
 
-// A new reviewer with read permission: the derived pass does not read the permission,
-// the confirmation looks it up in its GraphQL request, and the check says why the
-// approval does not count, with no REST permission read.
+// A new reviewer's permission: the derived pass does not read it, the confirmation looks
+// it up in its GraphQL request and the check says why the approval does not count, with no
+// REST read of it. Someone who is not a collaborator is not in GraphQL's collaborators:
+// their permission is read from REST ("none"), never guessed.
 func TestReviewerPermissionReadWithTheConfirmation(t *testing.T) {
-	h := strictHarness(t)
-	h.Repo.SetPermission("rita", "read")
-	pr := h.OpenPR(e2etest.PRSpec{Number: 83, Author: "alice"})
-	h.PassBuild(pr.HeadSHA)
-	h.WaitIdle()
-	mark := len(h.GH.Requests())
-	h.Approve(83, "rita")
-	h.WaitIdle()
-	run := h.CheckRun(pr.HeadSHA, e2etest.InProgress)
-	if text := run.Output.Title + run.Output.Summary + run.Output.Text; !strings.Contains(text, "rita has read permission") {
-		t.Errorf("check does not say the approver lacks permission:\n%s", text)
-	}
-	for _, r := range chargedSince(h, mark) {
-		if strings.Contains(r, "/permission") || strings.Contains(r, "/reviews") {
-			t.Errorf("read from REST what the GraphQL confirmation reads: %s", r)
-		}
-	}
-}
-
-// Someone who is not a collaborator is not in GraphQL's collaborators: their permission
-// is read from REST ("none"), never guessed.
-func TestNonCollaboratorPermissionFromREST(t *testing.T) {
-	h := strictHarness(t)
-	pr := h.OpenPR(e2etest.PRSpec{Number: 84, Author: "alice"})
-	h.PassBuild(pr.HeadSHA)
-	h.WaitIdle()
-	mark := len(h.GH.Requests())
-	h.Approve(84, "zoe")
-	h.WaitIdle()
-	run := h.CheckRun(pr.HeadSHA, e2etest.InProgress)
-	if text := run.Output.Title + run.Output.Summary + run.Output.Text; !strings.Contains(text, "zoe has none permission") {
-		t.Errorf("check does not say the approver has no permission:\n%s", text)
-	}
-	found := false
-	for _, r := range chargedSince(h, mark) {
-		found = found || r == "GET /repos/acme/payments/collaborators/zoe/permission"
-	}
-	if !found {
-		t.Error("zoe's permission was not read from REST")
+	for _, tc := range []struct {
+		login, permission, want string
+		restRead                bool
+	}{
+		{"rita", "read", "rita has read permission", false},
+		{"zoe", "", "zoe has none permission", true},
+	} {
+		t.Run(tc.login, func(t *testing.T) {
+			h := strictHarness(t)
+			if tc.permission != "" {
+				h.Repo.SetPermission(tc.login, tc.permission)
+			}
+			pr := h.OpenPR(e2etest.PRSpec{Number: 83, Author: "alice"})
+			h.PassBuild(pr.HeadSHA)
+			h.WaitIdle()
+			mark := len(h.GH.Requests())
+			h.Approve(83, tc.login)
+			h.WaitIdle()
+			run := h.CheckRun(pr.HeadSHA, e2etest.InProgress)
+			if text := run.Output.Title + run.Output.Summary + run.Output.Text; !strings.Contains(text, tc.want) {
+				t.Errorf("check does not say %q:\n%s", tc.want, text)
+			}
+			restRead := false
+			for _, r := range chargedSince(h, mark) {
+				if strings.Contains(r, "/reviews") {
+					t.Errorf("read from REST what the GraphQL confirmation reads: %s", r)
+				}
+				restRead = restRead || r == "GET /repos/acme/payments/collaborators/"+tc.login+"/permission"
+			}
+			if restRead != tc.restRead {
+				t.Errorf("REST permission read: %v, want %v", restRead, tc.restRead)
+			}
+		})
 	}
 }
 
