@@ -18,6 +18,11 @@ import (
 // REST answers meanwhile, and the pause keeps that from costing a failed request each time.
 const graphqlPause = time.Hour
 
+// graphqlMaxUnusable is how many answers in a row may be unusable (errors, an unexpected
+// shape) before GraphQL is paused as if missing: a server that answers 200 to every
+// query but not this one would otherwise cost a wasted request per confirmation.
+const graphqlMaxUnusable = 3
+
 // confirmGraphQL is confirm in one GraphQL request (facts.PullState: the PR, its reviews,
 // its head's check runs and the permissions of users) plus the REST statuses of the head,
 // which an unchanged list answers with a free 304. ok false with a nil error: GraphQL is
@@ -51,7 +56,8 @@ func (e *Evaluator) confirmGraphQL(ctx context.Context, client *github.Client, t
 	err := grp.Wait()
 	if errors.Is(err, facts.ErrGraphQLUnusable) {
 		log := zerolog.Ctx(ctx).Warn().Err(err)
-		if facts.GraphQLUnavailable(err) {
+		if facts.GraphQLUnavailable(err) || e.graphqlUnusable.Add(1) >= graphqlMaxUnusable {
+			e.graphqlUnusable.Store(0)
 			e.graphqlOffUntil.Store(time.Now().Add(graphqlPause).UnixNano())
 			log = log.Dur("graphql_paused_for", graphqlPause)
 		}
@@ -62,6 +68,7 @@ func (e *Evaluator) confirmGraphQL(ctx context.Context, client *github.Client, t
 	if err != nil {
 		return nil, nil, false, err
 	}
+	e.graphqlUnusable.Store(0)
 	c := *conf
 	if c.reviews == nil && ps.Reviews != nil {
 		c.reviews = &ps.Reviews

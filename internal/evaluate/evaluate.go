@@ -77,6 +77,8 @@ type Evaluator struct {
 	// graphqlOffUntil (unix nanoseconds) pauses GraphQL after the endpoint was missing
 	// or refused the query.
 	graphqlOffUntil atomic.Int64
+	// graphqlUnusable counts GraphQL answers in a row that could not be used.
+	graphqlUnusable atomic.Int64
 }
 
 func (e *Evaluator) lock(t Target) func() {

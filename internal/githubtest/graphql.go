@@ -40,13 +40,30 @@ func (s *Server) DisableGraphQL() {
 	s.graphqlOff = true
 }
 
+// OlderGraphQLSchema makes every GraphQL query fail validation with 200 and an error, as
+// a server whose schema lacks a field the query asks for (an older GitHub Enterprise
+// Server) answers.
+func (s *Server) OlderGraphQLSchema() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.graphqlOld = true
+}
+
 // serveGraphQL answers one GraphQL request for installation inst.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request, inst int64) {
 	s.mu.Lock()
-	off := s.graphqlOff
+	off, old := s.graphqlOff, s.graphqlOld
 	s.mu.Unlock()
 	if off {
 		writeError(w, http.StatusNotImplemented, "GraphQL is not implemented by this server")
+		return
+	}
+	if old {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
+			"message":    "Field 'checkSuites' doesn't exist on type 'Commit'",
+			"locations":  []any{map[string]any{"line": 1, "column": 1}},
+			"extensions": map[string]any{"code": "undefinedField", "typeName": "Commit", "fieldName": "checkSuites"},
+		}}})
 		return
 	}
 	if r.Method != http.MethodPost {

@@ -42,6 +42,7 @@ type Server struct {
 	tokens            map[string]issuedToken
 	requests          []Request
 	graphqlOff        bool // DisableGraphQL: answer 501 like a server without GraphQL
+	graphqlOld        bool // OlderGraphQLSchema: every query fails validation
 	checkWrites       map[string][]CheckRunWrite
 	deploymentReviews []DeploymentReview
 	failures          []*failure

@@ -144,3 +144,30 @@ func TestGraphQLUnavailableFallsBackToREST(t *testing.T) {
 		t.Errorf("fallback not counted:\n%s", grep(m, "graphql"))
 	}
 }
+
+// A server that answers every query with a validation error (an older schema): each such
+// confirmation falls back to REST, and after a few in a row GraphQL is paused, so it does
+// not cost a wasted request per confirmation.
+func TestGraphQLUnusableAnswersPauseIt(t *testing.T) {
+	h := strictHarness(t)
+	h.GH.OlderGraphQLSchema()
+	for _, n := range []int{91, 92, 93, 94, 95} {
+		pr := h.OpenPR(e2etest.PRSpec{Number: n, Author: "alice"})
+		h.PassBuild(pr.HeadSHA)
+		h.Approve(n, "bob")
+		h.CheckRun(pr.HeadSHA, e2etest.Concluded("success"))
+		h.WaitIdle()
+	}
+	graphql := 0
+	for _, r := range h.GH.Requests() {
+		if r.Path == "/graphql" {
+			graphql++
+		}
+	}
+	if graphql != 3 {
+		t.Errorf("%d GraphQL requests for 5 confirmations, want 3 (then paused)", graphql)
+	}
+	if m := metricsText(t, h); !strings.Contains(m, "foureyes_graphql_fallbacks_total 3") {
+		t.Errorf("fallbacks not counted:\n%s", grep(m, "graphql"))
+	}
+}
