@@ -26,6 +26,12 @@ type DeploymentFacts struct {
 	// DeployerNote says how the deployer was found when no person stands behind the
 	// deployment (a bot, the ghost user): a rejection names it.
 	DeployerNote string `json:"deployer_note,omitempty"`
+	// DirectPushes are the direct pushes to the default branch (violation records) whose
+	// pushed head is the deployed SHA or one of its ancestors: code the deployment ships
+	// that no pull request brought. approved_change requires each to be cleared by a
+	// review note (policy/deployment_pushes.go). Absent in records from before it was
+	// gathered: no push, as those decisions were made.
+	DirectPushes []DeployedDirectPush `json:"direct_pushes"`
 }
 
 // DeployedPR is one pull request that brought the deployed SHA, with its merge record.
@@ -194,7 +200,9 @@ func prRef(n int) string { return "#" + itoa(n) }
 // commit of one of them: the code deployed must be the state that was approved, not an
 // intermediate commit of an approved PR (a backdoor reverted before review) nor a direct
 // push that a later approved PR happens to contain or sit on, both of which GitHub
-// associates with that PR.
+// associates with that PR. A merge commit's history may still hold a direct push that
+// no PR brought (a later merge sits on it): each such push must have been cleared by a
+// review note of someone other than the pusher.
 func approvedChange(f *DeploymentFacts, allowEmergency bool) RequirementResult {
 	q := RequirementResult{Kind: KindApprovedChange, Evidence: []Evidence{}}
 	if len(f.PullRequests) == 0 {
@@ -231,6 +239,11 @@ func approvedChange(f *DeploymentFacts, allowEmergency bool) RequirementResult {
 		}
 		q.Evidence = append(q.Evidence, ev)
 	}
+	// The merge commit ships every direct push it sits on: approving the PR approved
+	// its diff, not the unreviewed commits under it.
+	pushBad, pushEvidence := judgeDirectPushes(f.DirectPushes)
+	bad = append(bad, pushBad...)
+	q.Evidence = append(q.Evidence, pushEvidence...)
 	if len(bad) > 0 {
 		q.Status, q.Reason = StatusFail, bad[0]
 		if len(bad) > 1 {
@@ -256,6 +269,9 @@ func approvedChange(f *DeploymentFacts, allowEmergency bool) RequirementResult {
 	}
 	if len(emergencies) > 0 {
 		q.Reason += " (" + joinList(emergencies) + ", allowed by allow_emergency)"
+	}
+	if len(f.DirectPushes) > 0 {
+		q.Reason += "; " + clearedPushes(f.DirectPushes)
 	}
 	return q
 }

@@ -30,7 +30,7 @@ type RecordedFacts struct {
 func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, runID int64, subject string) (RecordedFacts, store.PolicySource, policy.DeploymentDecision, error) {
 	rf := RecordedFacts{RunID: runID, PREvidence: []PREvidence{},
 		DeploymentFacts: policy.DeploymentFacts{Environment: r.Environment, SHA: r.SHA, Ref: r.Ref, Event: r.Event,
-			PullRequests: []policy.DeployedPR{}, Checks: []policy.Check{}}}
+			PullRequests: []policy.DeployedPR{}, Checks: []policy.Check{}, DirectPushes: []policy.DeployedDirectPush{}}}
 	branch := r.DefaultBranch
 	if branch == "" {
 		repo, _, err := client.Repositories.Get(ctx, r.Owner, r.Repo)
@@ -85,6 +85,10 @@ func (g *Gate) decide(ctx context.Context, client *github.Client, r Request, run
 		}
 		rf.PullRequests = append(rf.PullRequests, dp)
 		rf.PREvidence = append(rf.PREvidence, ev)
+	}
+	// The PRs do not say what else the SHA's history ships: the direct pushes under it.
+	if rf.DirectPushes, err = g.directPushes(ctx, client, r); err != nil {
+		return rf, store.PolicySource{}, policy.DeploymentDecision{}, err
 	}
 	checks, _, err := g.Evaluator.Gatherer.CheckResults(ctx, client, r.Owner, r.Repo, r.SHA)
 	if err != nil {
