@@ -147,3 +147,20 @@ func TestDirectPushOutsideDeployedHistory(t *testing.T) {
 		t.Fatalf("state %q, want approved; comment:\n%s", got.State, got.Comment)
 	}
 }
+
+// TestDirectPushCompareUnavailable: when GitHub cannot say whether a direct push is in
+// the deployed history (compare answers 502), the gate does not take it as "not in the
+// history": the delivery is retried, and the answer, once GitHub answers, names the push.
+func TestDirectPushCompareUnavailable(t *testing.T) {
+	h := gatedHarness(t)
+	x, violation := directPush(t, h, "direct-flaky", e2etest.SHA("base-main"), "mallory")
+	merge := mergeOnTop(t, h, 42, x)
+	h.GH.Fail("GET", "/repos/"+h.Repo.FullName+"/compare/*", http.StatusBadGateway, 1, nil)
+	got := h.DeploymentAnswer(h.Deploy("production", merge, "erin"), "production")
+	if got.State != "rejected" || !strings.Contains(got.Comment, "violation record #"+itoa(violation.Seq)) {
+		t.Fatalf("state %q, want rejected naming violation #%d; comment:\n%s", got.State, violation.Seq, got.Comment)
+	}
+	if d := h.Records(store.Filter{Kinds: []store.Kind{store.KindDeploymentDecision}, SHA: merge}); len(d) != 1 {
+		t.Errorf("deployment decisions = %d, want 1 (none recorded for the failed attempt)", len(d))
+	}
+}
