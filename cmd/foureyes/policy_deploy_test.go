@@ -75,3 +75,42 @@ func TestPolicyEvalPolicyInputsDocument(t *testing.T) {
 		t.Errorf("inputs with --baseline: exit %d: %s", code, errOut)
 	}
 }
+
+// `policy eval` judges the direct pushes recorded in deployment facts: an uncleared one
+// rejects, one cleared by someone else's review note does not; a facts file from before
+// they were recorded (deploy-approved.json has no direct_pushes) is judged as it was.
+func TestPolicyEvalDeploymentDirectPushes(t *testing.T) {
+	base, err := os.ReadFile(td + "facts/deploy-approved.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, pushes string
+		code         int
+		want         string
+	}{
+		{name: "no direct_pushes field", code: 0, want: "deployment approved"},
+		{name: "an uncleared direct push", code: 1,
+			pushes: `[{"sha": "e100000000000000000000000000000000000001", "pusher": "mallory", "violation_seq": 12, "commits": ["e100000000000000000000000000000000000001"], "notes": []}]`,
+			want:   "direct push e100000 by mallory (violation record #12)"},
+		{name: "cleared by an auditor's note", code: 0,
+			pushes: `[{"sha": "e100000000000000000000000000000000000001", "pusher": "mallory", "violation_seq": 12, "commits": [], "notes": [{"seq": 15, "author": "audrey", "disposition": "explained"}]}]`,
+			want:   "deployment approved"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := string(base)
+			if tc.pushes != "" {
+				doc = strings.Replace(doc, `"deployer": "rita",`, `"deployer": "rita", "direct_pushes": `+tc.pushes+`,`, 1)
+			}
+			file := filepath.Join(dir, "facts.json")
+			if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := runCLI(t, "policy", "eval", "--policy", td+"policies/valid-full.yml", "--facts", file)
+			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("exit %d (want %d): %s%s\nwant %q", code, tc.code, out, errOut, tc.want)
+			}
+		})
+	}
+}

@@ -55,6 +55,9 @@ func deployStore(t *testing.T) (store.Store, store.ChainReader) {
 		if opts != nil {
 			doc["deployment_options"] = opts
 		}
+		if f.DirectPushes != nil { // recorded since the gate gathers them; absent before
+			doc["direct_pushes"] = f.DirectPushes
+		}
 		b, _ := json.Marshal(doc)
 		return store.Record{Kind: store.KindDeploymentDecision, Repository: "acme/pay", SHA: sha, Subject: "run:" + sha + "/env:" + f.Environment,
 			Actor: "carol", Outcome: string(d.State), PolicyDigest: digest, Facts: b, Decision: d.JSON()}
@@ -68,6 +71,16 @@ func deployStore(t *testing.T) (store.Store, store.ChainReader) {
 	if unknown.State != policy.DeploymentRejected {
 		t.Fatalf("unknown environment: %+v", unknown)
 	}
+	// A direct push in the deployed history: rejected until cleared by a review note,
+	// approved once cleared. m9 is approved by an engine that ignored direct pushes.
+	pushed := func(sha string, notes ...policy.DirectPushNote) policy.DeploymentFacts {
+		f := facts("production", sha)
+		f.DirectPushes = []policy.DeployedDirectPush{{SHA: "d1", Pusher: "mallory", ViolationSeq: 3, Commits: []string{"d1"},
+			Notes: append([]policy.DirectPushNote{}, notes...)}}
+		return f
+	}
+	cleared := pushed("m8", policy.DirectPushNote{Seq: 4, Author: "audrey", Disposition: policy.NoteExplained})
+	blind := none.Decide(p, facts("production", "m9"))
 	perr := policy.DeploymentErrorDecision("production", "m5", berr)
 	perr.PolicyDigest = policy.InputsDigest(broken)
 	for _, r := range []store.Record{
@@ -79,6 +92,9 @@ func deployStore(t *testing.T) (store.Store, store.ChainReader) {
 		record("m4", facts("prod-eu", "m4"), none, strict.Decide(p, facts("prod-eu", "m4")), p.Digest()),
 		record("m5", facts("production", "m5"), none, perr, perr.PolicyDigest),
 		record("m6", facts("production", "m6"), nil, none.Decide(p, facts("production", "m6")), p.Digest()),
+		record("m7", pushed("m7"), none, none.Decide(p, pushed("m7")), p.Digest()),
+		record("m8", cleared, none, none.Decide(p, cleared), p.Digest()),
+		record("m9", pushed("m9"), none, blind, p.Digest()),
 	} {
 		if _, err := st.Append(ctx, r); err != nil {
 			t.Fatal(err)
@@ -100,6 +116,9 @@ func TestDeploymentReperformance(t *testing.T) {
 		{name: "recorded options that do not give the decision", sha: "m4", reperformed: 1, want: "recorded rejected, re-performed approved"},
 		{name: "policy error re-derived", sha: "m5", reperformed: 1},
 		{name: "recorded without options: a note", sha: "m6", note: "names no deployment gate options"},
+		{name: "a direct push in the history, rejected, re-derived", sha: "m7", reperformed: 1},
+		{name: "a direct push cleared by a note, approved, re-derived", sha: "m8", reperformed: 1},
+		{name: "an approval that ignored a recorded direct push", sha: "m9", reperformed: 1, want: "recorded approved, re-performed rejected"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
