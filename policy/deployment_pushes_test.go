@@ -21,7 +21,7 @@ func TestApprovedChangeDirectPushes(t *testing.T) {
 		name     string
 		pushes   []DeployedDirectPush
 		state    DeploymentState
-		reason   string // the requirement's reason contains it
+		reason   string   // the requirement's reason contains it
 		evidence []string // the Result of each direct_push evidence entry, in order
 	}{
 		{name: "no direct push", pushes: []DeployedDirectPush{}, state: DeploymentApproved, reason: "#42 merged with a passing decision"},
