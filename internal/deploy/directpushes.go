@@ -37,8 +37,8 @@ const directPushSubject = "push:"
 
 // directPushes returns the direct pushes of r's repository in the history of r.SHA, in
 // the order they were recorded, each with its review notes. Every record relied on is
-// verified first. A transient GitHub error is returned (the gate retries, then rejects):
-// the gate never approves without knowing.
+// verified first. A GitHub error other than compare's 404 is returned: the inbox retries
+// a transient one, and no answer is given (nothing approved) until GitHub answers.
 func (g *Gate) directPushes(ctx context.Context, client *github.Client, r Request) ([]policy.DeployedDirectPush, error) {
 	recs, err := g.recentDirectPushes(ctx, r.FullName())
 	if err != nil {
