@@ -78,7 +78,7 @@ func (s *Server) startApp() error {
 	}
 	ctx, cancel := context.WithCancel(s.logger.WithContext(s.ctx))
 	a := &app{cancel: cancel}
-	w := &workers{store: s.store, handlers: byEvent, metrics: s.metrics, logger: s.logger, retry: cfg.Retry,
+	w := &workers{draining: make(chan struct{}), store: s.store, handlers: byEvent, metrics: s.metrics, logger: s.logger, retry: cfg.Retry,
 		n: cfg.Workers, wakeCh: make(chan struct{}, 1), now: s.now,
 		leases: inbox.NewLeases(s.store, cfg.Inbox.Lease.D(), cfg.Inbox.MaxInFlight, s.logger.With().Str("component", "inbox").Logger())}
 	w.coalescer = newCoalescer(ctx, cfg.Workers, DefaultCoalescerCapacity,
@@ -132,6 +132,9 @@ func (s *Server) startApp() error {
 
 // stop ends the workers and returns unfinished deliveries to the inbox.
 func (a *app) stop(ctx context.Context) {
+	// Claim nothing more first: the coalescer gives queued deliveries back, and a worker
+	// still claiming would take them again while the running evaluations finish.
+	a.workers.drain()
 	a.coalescer.close(ctx)
 	a.cancel()
 	done := make(chan struct{})

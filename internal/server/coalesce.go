@@ -14,6 +14,10 @@ import (
 // called it stops claiming, so the backlog stays in the durable inbox, not in memory.
 const DefaultCoalescerCapacity = 1024
 
+// errCoalescerClosed is add's answer once a graceful stop has closed the coalescer: the
+// delivery goes back to the inbox.
+var errCoalescerClosed = errors.New("coalescer closed")
+
 // errCoalescerFull is trySubmit's answer when a new pull request would exceed the bound.
 var errCoalescerFull = errors.New("coalescer full")
 
@@ -113,6 +117,10 @@ func (c *coalescer) submit(deliveryID string, subjects []handler.Subject) {
 		if err == nil {
 			return
 		}
+		if errors.Is(err, errCoalescerClosed) {
+			c.release(deliveryID) // before the handler returns: the stop waits for it
+			return
+		}
 		select {
 		case <-wait:
 		case <-c.ctx.Done():
@@ -125,6 +133,10 @@ func (c *coalescer) submit(deliveryID string, subjects []handler.Subject) {
 // trySubmit is submit that refuses with errCoalescerFull instead of blocking.
 func (c *coalescer) trySubmit(deliveryID string, subjects []handler.Subject) error {
 	_, err := c.add(deliveryID, subjects)
+	if errors.Is(err, errCoalescerClosed) {
+		c.release(deliveryID)
+		return nil
+	}
 	return err
 }
 
@@ -134,8 +146,7 @@ func (c *coalescer) add(deliveryID string, subjects []handler.Subject) (<-chan s
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		go c.release(deliveryID)
-		return nil, nil
+		return nil, errCoalescerClosed
 	}
 	// The PRs asked for, once each, in the order asked; interactive when any request
 	// for it is.

@@ -35,7 +35,15 @@ type workers struct {
 	// leases bounds what this replica holds (claimed, running or waiting in the
 	// coalescer) and renews their leases while they are held (inbox.lease).
 	leases *inbox.Leases
+	// draining is closed when a graceful stop begins: nothing more is claimed, so a
+	// delivery the stop gave back to the inbox is not taken again by this replica while
+	// the running evaluations finish.
+	drainOnce sync.Once
+	draining  chan struct{} // made with the workers (app.go)
 }
+
+// drain stops claiming; run returns once its context ends and its handlers are done.
+func (w *workers) drain() { w.drainOnce.Do(func() { close(w.draining) }) }
 
 func (w *workers) wake() {
 	select {
@@ -58,6 +66,11 @@ func (w *workers) run(ctx context.Context) {
 		// Back-pressure: with max_in_flight deliveries held (most waiting in the
 		// coalescer), nothing more is claimed; the rest wait in the inbox, on disk.
 		free := min(w.n-len(slots), w.leases.Room())
+		select {
+		case <-w.draining:
+			free = 0 // stopping: claim nothing more
+		default:
+		}
 		if free > 0 {
 			ds, err := w.store.Claim(ctx, free, w.leases.Lease())
 			if err != nil && ctx.Err() == nil {
@@ -81,6 +94,9 @@ func (w *workers) run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-w.draining:
+			<-ctx.Done()
 			return
 		case <-w.wakeCh:
 		case <-w.leases.Freed():
