@@ -32,7 +32,7 @@ const graphqlMaxUnusable = 3
 // when GraphQL says every field a decision reads is as it says; otherwise it is read
 // again from REST, so the evaluation never runs on a PR built from a partial answer.
 func (e *Evaluator) confirmGraphQL(ctx context.Context, client *github.Client, t Target, pr *github.PullRequest, conf *known, users []string) (*github.PullRequest, *known, bool, error) {
-	if e.GraphQLURL == "" || time.Now().UnixNano() < e.graphqlOffUntil.Load() {
+	if !e.graphqlUsable() {
 		return nil, nil, false, nil
 	}
 	head := pr.GetHead().GetSHA()
@@ -90,6 +90,11 @@ func (e *Evaluator) confirmGraphQL(ctx context.Context, client *github.Client, t
 		return nil, nil, false, err
 	}
 	return fresh, &c, true, nil
+}
+
+// graphqlUsable says whether GraphQL is configured and not paused.
+func (e *Evaluator) graphqlUsable() bool {
+	return e.GraphQLURL != "" && time.Now().UnixNano() >= e.graphqlOffUntil.Load()
 }
 
 // samePR says whether GitHub's current state agrees with pr on everything a decision

@@ -268,8 +268,9 @@ func (e *Evaluator) decide(ctx context.Context, client *github.Client, t Target,
 	if t.kn != nil {
 		opt.Reviews, opt.Checks = t.kn.reviews, t.kn.checks
 		// A pass on webhook-derived state is confirmed before anything green is shown,
-		// and the confirmation reads unknown permissions with it (confirm).
-		opt.CachedUsersOnly = t.kn.derivedAny() && !t.kn.confirmed
+		// and the GraphQL confirmation reads unknown permissions in its one request
+		// (confirm). Without GraphQL, reading the permission is cheaper than confirming.
+		opt.CachedUsersOnly = t.kn.derivedAny() && !t.kn.confirmed && e.graphqlUsable()
 	}
 	f, st, err := e.Gatherer.PullRequest(ctx, client, t.Owner, t.Repo, t.Number, opt)
 	if err != nil {
