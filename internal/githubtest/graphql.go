@@ -84,7 +84,11 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request, inst int64
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func gqlFrom(ctx context.Context) gqlCtx { g, _ := ctx.Value(gqlCtxKey{}).(gqlCtx); return g }
+// gqlFrom is the server and installation serveGraphQL put in the context.
+func gqlFrom(ctx context.Context) gqlCtx {
+	g, _ := ctx.Value(gqlCtxKey{}).(gqlCtx)
+	return g
+}
 
 // gqlError is a GraphQL error with GitHub's "type" (NOT_FOUND, …).
 type gqlError struct{ typ, msg string }
@@ -96,7 +100,7 @@ func (e gqlError) Extensions() map[string]any { return map[string]any{"type": e.
 
 // --- scalars ---
 
-// gqlString is a string-valued custom scalar (GitObjectID, DateTime).
+// gqlGitObjectID is the GitObjectID scalar: a commit SHA as a string.
 type gqlGitObjectID string
 
 func (gqlGitObjectID) ImplementsGraphQLType(name string) bool { return name == "GitObjectID" }
@@ -110,6 +114,7 @@ func (g *gqlGitObjectID) UnmarshalGraphQL(in any) error {
 }
 func (g gqlGitObjectID) MarshalJSON() ([]byte, error) { return json.Marshal(string(g)) }
 
+// gqlDateTime is the DateTime scalar: RFC 3339 in UTC, as GitHub writes it.
 type gqlDateTime time.Time
 
 func (gqlDateTime) ImplementsGraphQLType(name string) bool { return name == "DateTime" }
