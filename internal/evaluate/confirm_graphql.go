@@ -84,6 +84,9 @@ func (e *Evaluator) confirmGraphQL(ctx context.Context, client *github.Client, t
 		if fresh, err = e.getPR(ctx, client, t); err != nil {
 			return nil, nil, false, err
 		}
+		if fresh.GetHead().GetSHA() != head {
+			return fresh, &c, true, nil // pushed meanwhile: the caller reads the new head whole
+		}
 	}
 	// A list too long for one page: the rest from REST, as confirm does.
 	if err := e.readUnknown(ctx, client, t, head, &c); err != nil {

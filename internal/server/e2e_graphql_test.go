@@ -3,6 +3,7 @@ package server_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/foureyes/foureyes/internal/e2etest"
 	"github.com/foureyes/foureyes/internal/githubtest"
@@ -170,4 +171,30 @@ func TestGraphQLUnusableAnswersPauseIt(t *testing.T) {
 	if m := metricsText(t, h); !strings.Contains(m, "foureyes_graphql_fallbacks_total 3") {
 		t.Errorf("fallbacks not counted:\n%s", grep(m, "graphql"))
 	}
+}
+
+// The approval arrives for the head foureyes knows, but the author pushed meanwhile and
+// the push's webhook is not handled yet: the confirmation sees GitHub's new head, the
+// old head is not turned green, and the new head is judged on its own (unapproved).
+func TestConfirmationSeesAPushNotYetDelivered(t *testing.T) {
+	h := strictHarness(t)
+	pr := h.OpenPR(e2etest.PRSpec{Number: 87, Author: "alice"})
+	h.PassBuild(pr.HeadSHA)
+	h.WaitIdle()
+	old := pr.HeadSHA
+	next := e2etest.SHA("pr87-pushed")
+	h.Repo.AddCommit(githubtest.Commit{SHA: next, Parents: []string{old}, Author: "alice", Committer: "alice", Message: "more"})
+	p := h.Repo.PR(87)
+	p.Commits = append(p.Commits, next)
+	p.HeadSHA = next
+	h.Repo.SetPR(p)
+	rv := h.Repo.AddReview(87, githubtest.Review{User: "bob", State: "APPROVED", CommitID: old, SubmittedAt: time.Now()})
+	h.Send("pull_request_review", githubtest.ReviewEvent("submitted", h.Repo, pr, rv, "bob"))
+	h.WaitIdle()
+	for _, c := range h.GH.OwnCheckRuns("acme/payments") {
+		if c.Conclusion == "success" {
+			t.Fatalf("green on %s although GitHub's head moved to %s: %+v", c.HeadSHA, next, c.Output)
+		}
+	}
+	h.CheckRun(next, e2etest.InProgress)
 }
