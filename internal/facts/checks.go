@@ -55,13 +55,8 @@ func checkResults(ctx context.Context, client *github.Client, owner, repo, sha s
 	})
 	grp.Go(func() error {
 		var err error
-		statuses, _, err = paginate(&part[1], 0, func(o *github.ListOptions) ([]*github.RepoStatus, *github.Response, error) {
-			return client.Repositories.ListStatuses(gctx, owner, repo, sha, o)
-		})
-		if err != nil {
-			return fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, err)
-		}
-		return nil
+		statuses, err = listStatuses(gctx, client, owner, repo, sha, &part[1])
+		return err
 	})
 	err := grp.Wait()
 	*st = st.Add(part[0]).Add(part[1])
@@ -116,4 +111,15 @@ func convertChecks(runs []*github.CheckRun, statuses []*github.RepoStatus) []pol
 		return a.ID < b.ID
 	})
 	return out
+}
+
+// listStatuses lists every commit status of sha (conditional: unchanged is a free 304).
+func listStatuses(ctx context.Context, client *github.Client, owner, repo, sha string, st *Stats) ([]*github.RepoStatus, error) {
+	statuses, _, err := paginate(st, 0, func(o *github.ListOptions) ([]*github.RepoStatus, *github.Response, error) {
+		return client.Repositories.ListStatuses(ctx, owner, repo, sha, o)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, err)
+	}
+	return statuses, nil
 }

@@ -410,13 +410,8 @@ func checkRunsOf(suites *gqlSuites) []*github.CheckRun {
 // Statuses lists every commit status of sha (REST, conditional: unchanged is a free 304).
 func (g *Gatherer) Statuses(ctx context.Context, client *github.Client, owner, repo, sha string) ([]*github.RepoStatus, Stats, error) {
 	var st Stats
-	statuses, _, err := paginate(&st, 0, func(o *github.ListOptions) ([]*github.RepoStatus, *github.Response, error) {
-		return client.Repositories.ListStatuses(ctx, owner, repo, sha, o)
-	})
-	if err != nil {
-		return nil, st, fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, err)
-	}
-	return statuses, st, nil
+	statuses, err := listStatuses(ctx, client, owner, repo, sha, &st)
+	return statuses, st, err
 }
 
 // ChecksOf merges check runs and statuses as the policy sees them (convertChecks).
