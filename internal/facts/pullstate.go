@@ -309,7 +309,7 @@ func (g *Gatherer) PullState(ctx context.Context, client *github.Client, url, ow
 			}
 		}
 		if perm, ok := c.permissionOf(login); ok {
-			g.permissions.put(owner+"/"+repo+"\x00"+login, perm, g.now().Add(g.ttl))
+			g.permissions.put(permissionKey(owner, repo, login), perm, g.now().Add(g.ttl))
 		}
 	}
 	return ps, st, nil

@@ -80,11 +80,11 @@ func TestPullStateMatchesREST(t *testing.T) {
 		t.Fatal(err)
 	}
 	for login, want := range map[string]string{"bob": "write", "rita": "triage", "mia": "maintain"} {
-		if got, ok := g.permissions.get(testOwner+"/"+testRepoName+"\x00"+login, g.now()); !ok || got != want || users[login].Permission != want {
+		if got, ok := g.permissions.get(permissionKey(testOwner, testRepoName, login), g.now()); !ok || got != want || users[login].Permission != want {
 			t.Errorf("%s: GraphQL cached %q (%v), REST says %q, want %q", login, got, ok, users[login].Permission, want)
 		}
 	}
-	if _, ok := g.permissions.get(testOwner+"/"+testRepoName+"\x00zoe", g.now()); ok {
+	if _, ok := g.permissions.get(permissionKey(testOwner, testRepoName, "zoe"), g.now()); ok {
 		t.Error("zoe is no collaborator: her permission must be left to REST, not cached")
 	}
 }

@@ -67,17 +67,22 @@ func (g *Gatherer) users(ctx context.Context, client *github.Client, owner, repo
 	return out, nil
 }
 
+// permissionKey and membershipKey are the cache keys of a permission and a team
+// membership; ForgetUser drops both by their "\x00"+login suffix.
+func permissionKey(owner, repo, login string) string { return owner + "/" + repo + "\x00" + login }
+func membershipKey(team, login string) string        { return team + "\x00" + login }
+
 // cachedUser is login's permission and teams from the caches alone; false when any
 // answer is not cached.
 func (g *Gatherer) cachedUser(owner, repo, login string, teams []string, st *Stats) (policy.User, bool) {
 	now := g.now()
-	perm, ok := g.permissions.get(owner+"/"+repo+"\x00"+login, now)
+	perm, ok := g.permissions.get(permissionKey(owner, repo, login), now)
 	if !ok {
 		return policy.User{}, false
 	}
 	u := policy.User{Permission: perm, Teams: []string{}}
 	for _, team := range teams {
-		member, ok := g.memberships.get(team+"\x00"+login, now)
+		member, ok := g.memberships.get(membershipKey(team, login), now)
 		if !ok {
 			return policy.User{}, false
 		}
@@ -100,7 +105,7 @@ type permissionLevel struct {
 // else the legacy permission (custom roles map to their base there). 404 (not a
 // collaborator, or no such user) is "none".
 func (g *Gatherer) permission(ctx context.Context, client *github.Client, owner, repo, login string, st *Stats) (string, error) {
-	key := owner + "/" + repo + "\x00" + login
+	key := permissionKey(owner, repo, login)
 	if p, ok := g.permissions.get(key, g.now()); ok {
 		st.CacheHits++
 		return p, nil
@@ -130,7 +135,7 @@ func (g *Gatherer) permission(ctx context.Context, client *github.Client, owner,
 // member says whether login is an active member of team ("org/slug"). 404 is "not a
 // member"; a pending invitation is not membership.
 func (g *Gatherer) member(ctx context.Context, client *github.Client, team, login string, st *Stats) (bool, error) {
-	key := team + "\x00" + login
+	key := membershipKey(team, login)
 	if ok, hit := g.memberships.get(key, g.now()); hit {
 		st.CacheHits++
 		return ok, nil
