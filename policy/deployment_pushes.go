@@ -1,7 +1,5 @@
 package policy
 
-import "strconv"
-
 // A deployment is judged by the code it ships, not only by the pull requests GitHub
 // associates with its SHA: a commit pushed straight to the default branch (recorded as a
 // direct-push violation) that a later approved merge sits on is shipped by that merge's
@@ -91,5 +89,3 @@ func clearedPushes(pushes []DeployedDirectPush) string {
 	}
 	return "direct pushes in the history cleared: " + joinList(items)
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

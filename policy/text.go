@@ -7,6 +7,8 @@ import "strconv"
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
 // short shortens a SHA to 7 characters, as GitHub shows them.
 func short(sha string) string {
 	if len(sha) > 7 {

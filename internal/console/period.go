@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/foureyes/foureyes/internal/store"
+	"github.com/foureyes/foureyes/policy"
 )
 
 // period is the audit period a page shows: whole UTC days, until inclusive.
@@ -138,8 +139,9 @@ func (f populationFilter) Query() template.URL {
 	return template.URL(v.Encode()) // url.Values.Encode escapes every value
 }
 
-// Dispositions of a review note.
-var dispositions = []string{"explained", "remediated", "deficiency"}
+// Dispositions of a review note: the policy's words, since the deployment gate reads
+// them (a direct push is cleared by explained or remediated).
+var dispositions = []string{policy.NoteExplained, policy.NoteRemediated, policy.NoteDeficiency}
 
 // parseNote reads a review note's form: a disposition and a text of 1..4000 characters.
 func parseNote(disposition, text string) (string, string, error) {
