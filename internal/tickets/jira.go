@@ -44,9 +44,9 @@ type Jira struct {
 
 // NewJira checks cfg and returns a client.
 func NewJira(cfg JiraConfig) (*Jira, error) {
-	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("tickets.jira.url must be an http(s) URL")
+	base, err := baseURL(cfg.URL, "tickets.jira.url")
+	if err != nil {
+		return nil, err
 	}
 	api := cfg.API
 	switch api {
@@ -68,7 +68,7 @@ func NewJira(cfg JiraConfig) (*Jira, error) {
 	if api == "v2" {
 		h.Set("X-ExperimentalApi", "opt-in") // Data Center's servicedeskapi approvals need it
 	}
-	return &Jira{base: u.String(), api: api, header: h, req: newRequester(policy.SystemJira, cfg.HTTPClient, cfg.Timeout, cfg.Retry, cfg.Metrics)}, nil
+	return &Jira{base: base, api: api, header: h, req: newRequester(policy.SystemJira, cfg.HTTPClient, cfg.Timeout, cfg.Retry, cfg.Metrics)}, nil
 }
 
 // System is "jira".

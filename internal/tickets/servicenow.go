@@ -42,11 +42,10 @@ type ServiceNow struct {
 
 // NewServiceNow checks cfg and returns a client.
 func NewServiceNow(cfg ServiceNowConfig) (*ServiceNow, error) {
-	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("tickets.servicenow.url must be an http(s) URL")
+	base, err := baseURL(cfg.URL, "tickets.servicenow.url")
+	if err != nil {
+		return nil, err
 	}
-	base := u.String()
 	h := http.Header{}
 	client := cfg.HTTPClient
 	if client == nil {

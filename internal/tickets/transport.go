@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -163,4 +165,14 @@ func describe(err error) string {
 		return "connection failed (" + op.Op + ")"
 	}
 	return "request failed"
+}
+
+// baseURL checks a ticket system's configured URL (key names it in the error) and returns
+// it without trailing slashes, so API paths are appended to it.
+func baseURL(raw, key string) (string, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", errors.New(key + " must be an http(s) URL")
+	}
+	return u.String(), nil
 }
