@@ -25,7 +25,7 @@ type Metrics struct {
 	// past its review_within deadline.
 	EmergencyReviewsOverdue prometheus.Gauge
 	SkippedEvents           *prometheus.CounterVec // by event and reason: events that cost no evaluation
-	Confirmations           prometheus.Counter     // green decisions re-read from GitHub before being written
+	Confirmations           prometheus.Counter     // derived decisions re-read from GitHub before being written (greens, unknown permissions)
 	GraphQLFallbacks        prometheus.Counter     // confirmations read from REST because GraphQL could not answer
 	BackgroundWaits         prometheus.Counter     // background evaluations held back by a low rate budget
 }
@@ -89,7 +89,7 @@ func New() *Metrics {
 	}, []string{"event", "reason"})
 	m.Confirmations = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "foureyes_green_confirmations_total",
-		Help: "Green decisions reached on webhook-derived state and confirmed by reading the PR, reviews and checks again before the write.",
+		Help: "Decisions reached on webhook-derived state that were confirmed by reading the PR, reviews and checks again before the write: every green one, and those that needed a permission not yet cached (read in the same confirmation).",
 	})
 	m.BackgroundWaits = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "foureyes_background_rate_limit_waits_total",
